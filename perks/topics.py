@@ -25,19 +25,35 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, strip_accents_unicode
 
 from perks.paths import TAXONOMY_PATH
 
 MAX_PHRASE_WORDS = 3
-# \w+ keeps letters and digits only, so "#vegan" and "@vegan" are read as "vegan".
-TOKEN_PATTERN = r"(?u)\b\w+\b"
+# Letters and digits only: "#vegan", "@vegan" and "#vegan_food" read as words ("vegan", "food").
+WORD_PATTERN = r"[^\W_]+"
+# Stock Twitter writes tickers as cashtags ($AAPL); each becomes the word "cashtag".
+CASHTAG_MARK = "cashtag"
+_CASHTAG = re.compile(r"(?<![\w$])\$[A-Za-z]{1,6}\b")
+# A CamelCase hashtag (#GoVegan, #FinoAllaFineForzaJuventus) is read as separate words.
+_CAMEL_HASHTAG = re.compile(r"#([A-Z][A-Za-z]*[a-z][A-Z][A-Za-z]*)")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, strip accents, split CamelCase hashtags, mark cashtags (see module doc)."""
+    if "#" in text:
+        text = _CAMEL_HASHTAG.sub(lambda m: " " + _CAMEL_BOUNDARY.sub(" ", m[1]), text)
+    if "$" in text:
+        text = _CASHTAG.sub(f" {CASHTAG_MARK} ", text)
+    return strip_accents_unicode(text.lower())
 
 
 @dataclass(frozen=True)
@@ -121,7 +137,7 @@ class TopicInferrer:
     def _build(self) -> None:
         # One analyzer normalises both keywords and texts, so they always agree.
         normaliser = CountVectorizer(
-            lowercase=True, strip_accents="unicode", token_pattern=TOKEN_PATTERN
+            preprocessor=normalise, token_pattern=WORD_PATTERN
         ).build_analyzer()
         term_index: dict[str, int] = {}
         spellings: list[str] = []
@@ -153,9 +169,8 @@ class TopicInferrer:
         )
         self.topic_term_ = self.term_topic_.T.tocsr()
         self.vectorizer_ = CountVectorizer(
-            lowercase=True,
-            strip_accents="unicode",
-            token_pattern=TOKEN_PATTERN,
+            preprocessor=normalise,
+            token_pattern=WORD_PATTERN,
             ngram_range=(1, MAX_PHRASE_WORDS),
             vocabulary=term_index,
             binary=True,  # a keyword counts once however often it is repeated
