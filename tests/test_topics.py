@@ -192,6 +192,6 @@ def test_precision_and_recall_on_hand_labelled_genuine_bios(inferrer):
         f"\ntop-topic precision {precision:.3f} over {len(with_topics)} accounts with a topic; "
         f"recall in top 3 {recall:.3f} over {sum(map(len, gold))} labels"
     )
-    assert len(rows) >= 200
-    assert precision >= 0.75
-    assert recall >= 0.55
+    assert len(rows) >= 300
+    assert precision >= 0.72  # measured 0.80 on 305 accounts
+    assert recall >= 0.50  # measured 0.57
