@@ -6,9 +6,10 @@ keywords or phrases of up to three words, in English and Italian.
 How a text is matched. Texts and keywords go through the same normalisation: lowercase, accents
 stripped (``caffè`` -> ``caffe``), and split into word tokens, so punctuation and ``#``/``@``
 never belong to a word: ``#vegan`` matches ``vegan`` and ``plant-based`` matches
-``plant based``. Hashtags that glue words together (``#plantbased``) only match when the
-taxonomy lists the glued form, which it does for the common ones. Keywords are matched as
-whole words or whole phrases: ``art`` does not match ``smart``.
+``plant based``. CamelCase hashtags are split (``#GoVegan`` -> ``go vegan``); lowercase glued
+hashtags (``#plantbased``) only match when the taxonomy lists the glued form, which it does for
+the common ones. Cashtags (``$AAPL``) read as the word ``cashtag``, an Investing keyword.
+Keywords match whole words or whole phrases only: ``art`` does not match ``smart``.
 
 How a topic is weighted. ``k`` is the number of distinct keywords of the topic found in the
 text; repeating one keyword does not count twice. The weight is ``1 - exp(-k / 1.5)``: one
