@@ -172,16 +172,13 @@ def _people(rng, kinds, observed_year):
     consent = rng.choice(len(CONSENTS), size, p=CONSENT_SHARES)
     consent = np.where(minor & (consent == 0), 1, consent)  # minors cannot opt in themselves
     protected = (kinds == GENUINE) & (rng.random(size) < 0.024)
-    # About 2% of accounts belong to someone with 2-3 accounts; head = that person's first.
+    # About 2% of accounts belong to someone with 2-3 accounts (adjacent rows, so a trimmed
+    # chunk splits at most one group); head = the row of that person's first account.
     head = np.full(size, -1)
-    picked = rng.choice(np.flatnonzero(kinds != SPAM), int(0.02 * size), replace=False)
-    start = 0
-    for group_size in rng.integers(2, 4, size).tolist():
-        group = picked[start:start + group_size]
-        if len(group) < 2:
-            break
-        head[group] = group.min()
-        start += group_size
+    blocks = rng.choice(size // 3, int(0.02 * size / 2.5), replace=False) * 3
+    group_sizes = rng.integers(2, 4, len(blocks))
+    members = (blocks[:, None] + np.arange(3))[np.arange(3) < group_sizes[:, None]]
+    head[members] = np.repeat(blocks, group_sizes)
     return minor, birth_year, consent, protected, head
 
 
@@ -392,6 +389,8 @@ def _chunk(rng, size, first_id, words, observed_at, seen):
     created_secs = (age_days * 86_400).astype(np.int64)
 
     cut = slice(0, size)
+    head = np.where(np.arange(CHUNK) < size, head, -1)
+    head[np.bincount(head[head >= 0], minlength=CHUNK)[head] < 2] = -1  # group split by the cut
     handles = _obj(_unique_handles(bases[cut].tolist(), seen, salts[cut].tolist()))
     urls = np.full(size, None, dtype=object)
     has_url, url_style = cols["has_url"][cut], url_style[cut]
