@@ -1,0 +1,42 @@
+"""perks: perks campaigns for brands, with explainable scores and a human check on bots."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from perks.config import default_instance_path, load_config
+from perks.paths import TEMPLATES_DIR
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the web app; `config` overrides settings (tests pass DATABASE_URL and friends)."""
+    instance_path = Path((config or {}).get("INSTANCE_PATH") or default_instance_path())
+    app = Flask(__name__, instance_path=str(instance_path), template_folder=str(TEMPLATES_DIR))
+    app.config.update(load_config(instance_path, config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from perks import db
+    from perks.web.extensions import csrf, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from perks.web import auth, pages
+
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(pages.blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from perks.commands import register
+
+    register(app)

@@ -1,0 +1,202 @@
+"""CLI commands. Thin: parse options, open a session, call a module, print the result."""
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from tqdm import tqdm
+
+from perks import db
+from perks.accounts import account_summary, find_account
+from perks.importing import ImportFormatError, import_file
+from perks.importing.records import RowError, parse_time
+from perks.models import ROLES
+from perks.users import UserError, create_user, get_or_create_brand
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def register(app: Flask) -> None:
+    for command in (init_command, demo_command, serve_command, import_command, account_command,
+                    user_group):
+        app.cli.add_command(command)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+@contextmanager
+def _prepared_session() -> Iterator[Any]:
+    """Apply migrations, then hand out one session for the command."""
+    engine = db.get_engine()
+    db.prepare_database(engine)
+    with db.session_scope(engine) as session:
+        yield session
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Any]:
+    # tqdm hides itself when stderr is not a terminal (disable=None), so scripts stay quiet.
+    with tqdm(desc=label, unit=" rows", disable=None, file=sys.stderr, leave=False) as bar:
+        yield bar.update
+
+
+@click.command("init")
+def init_command() -> None:
+    """Create or upgrade the database schema."""
+    db.prepare_database(db.get_engine())
+    click.echo(f"Database ready: {_safe_url(current_app.config['DATABASE_URL'])}")
+
+
+@click.command("demo")
+@click.option("--accounts", default=5000, show_default=True, type=click.IntRange(1, 5_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@json_option
+def demo_command(accounts: int, seed: int, as_json: bool) -> None:
+    """Create the database, load a synthetic pool and a demo brand and user."""
+    from perks.demo import run_demo
+
+    with _prepared_session() as session, _progress("demo pool") as progress:
+        result = run_demo(session=session, accounts=accounts, seed=seed, progress=progress,
+                          hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    summary = {"accounts": {"imported": result.pool.imported, "updated": result.pool.updated},
+               "brand": result.brand, "email": result.email, "password": result.password,
+               "database": _safe_url(current_app.config["DATABASE_URL"])}
+    if as_json:
+        _echo_json(summary)
+        return
+    click.echo(f"Demo pool: {result.pool.imported:,} new and {result.pool.updated:,} refreshed "
+               f"accounts in {summary['database']}")
+    click.echo(f"Brand: {result.brand}")
+    click.echo(f"Log in with {result.email} / {result.password} after `perks serve` "
+               "at http://127.0.0.1:8000/login")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the web app with gunicorn."""
+    from perks.serve import serve
+
+    db.prepare_database(db.get_engine())  # once, before workers fork, so they never race
+    click.echo(f"perks on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    serve(host=host, port=port, workers=workers)
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--observed-at", help="When the profiles were seen, for rows that do not say.")
+@json_option
+def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bool) -> None:
+    """Import account files (CSV, JSON array or JSON Lines)."""
+    try:
+        observed = parse_time(observed_at, "--observed-at") if observed_at else None
+    except RowError as error:
+        raise click.BadParameter(error.reason, param_hint="--observed-at") from None
+    results, failures = [], []
+    with _prepared_session() as session:
+        for path in paths:
+            try:
+                with _progress(path.name) as progress:
+                    result = import_file(session, path, observed_at=observed, progress=progress)
+            except (ImportFormatError, OSError) as error:
+                failures.append({"source": str(path), "error": str(error)})
+                click.echo(f"error: {error} (nothing from this file was stored)", err=True)
+                continue
+            results.append(result)
+            for warning in result.warnings:
+                click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        _echo_json({"files": [_result_dict(r) for r in results], "failed": failures})
+    else:
+        for r in results:
+            click.echo(f"{r.source}: {r.imported:,} imported, {r.updated:,} updated, "
+                       f"{r.unchanged:,} unchanged, {r.rejected:,} rejected "
+                       f"({r.seconds:.2f} s, {r.rows_per_second:,.0f} rows/s)")
+            if r.rejects_path:
+                click.echo(f"  rejected rows, with line and reason: {r.rejects_path}")
+    if failures:
+        sys.exit(1)
+
+
+def _result_dict(result: Any) -> dict[str, Any]:
+    return {"source": result.source, "format": result.file_format, "imported": result.imported,
+            "updated": result.updated, "unchanged": result.unchanged,
+            "rejected": result.rejected, "rejects_file": result.rejects_path,
+            "seconds": round(result.seconds, 3), "warnings": result.warnings}
+
+
+@click.command("account")
+@click.argument("handle")
+@json_option
+def account_command(handle: str, as_json: bool) -> None:
+    """Show one account: profile, scores, topics and consent."""
+    with _prepared_session() as session:
+        account = find_account(session, handle)
+        if account is None:
+            raise click.ClickException(f"no account with handle {handle!r}")
+        summary = account_summary(session, account)
+    if as_json:
+        _echo_json(summary)
+        return
+    click.echo(f"@{summary['screen_name']} ({summary['name'] or 'no name'}) on "
+               f"{summary['platform']}, id {summary['id']}")
+    click.echo(f"  {summary['description'] or '(no bio)'}")
+    click.echo(f"  followers {summary['followers_count']:,} · following "
+               f"{summary['friends_count']:,} · posts {summary['statuses_count']:,} · "
+               f"listed {summary['listed_count']:,}")
+    click.echo(f"  observed {summary['observed_at']} · consent {summary['consent']['state']}"
+               + (" · protected" if summary["protected"] else ""))
+    if summary["influence_score"] is None:
+        click.echo("  score: not scored yet (run `perks score`)")
+    else:
+        click.echo(f"  influence {summary['influence_score']:.0f}/100, percentile "
+                   f"{summary['influence_percentile']:.0f}")
+    for topic in summary["topics"]:
+        click.echo(f"  topic {topic['label']}: {topic['weight']:.2f} ({topic['source']}; "
+                   f"{', '.join(topic['evidence'] or [])})")
+
+
+@click.group("user")
+def user_group() -> None:
+    """Manage brand users."""
+
+
+@user_group.command("create")
+@click.argument("email")
+@click.option("--brand", required=True, help="The brand's name; created if new.")
+@click.option("--role", type=click.Choice(ROLES), default="manager", show_default=True)
+@json_option
+def user_create_command(email: str, brand: str, role: str, as_json: bool) -> None:
+    """Create a brand user; the password comes from PERKS_PASSWORD or a prompt."""
+    password = os.environ.get("PERKS_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    with _prepared_session() as session:
+        try:
+            brand_row = get_or_create_brand(session=session, name=brand)
+            user = create_user(session=session, email=email, password=password, brand=brand_row,
+                               role=role, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        created = {"email": user.email, "brand": brand_row.name, "role": user.role}
+    if as_json:
+        _echo_json(created)
+    else:
+        click.echo(f"Created {created['email']} ({created['role']}) for {created['brand']}")
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without a password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,91 @@
+"""Engine, sessions and migrations.
+
+One engine per app. A web request gets one session (opened on first use, closed at teardown);
+a CLI command opens its own with `session_scope`. Everything below takes the session as an
+argument.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")  # SQLite leaves them off unless asked
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(files("perks") / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest migration (idempotent)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["perks_engine"] = make_engine(app.config["DATABASE_URL"])
+    app.teardown_appcontext(_close_request_session)
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["perks_engine"]
+
+
+def get_session() -> Session:
+    """The current request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def _close_request_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for one command: committed by the caller, rolled back on error, then closed."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def prepare_database(engine: Engine) -> None:
+    """What every command that touches data needs: the newest schema and the taxonomy's topics."""
+    from perks.accounts import sync_topics  # the store imports this module; avoid the cycle
+    from perks.topics import load_taxonomy
+
+    migrate(engine)
+    with session_scope(engine) as session:
+        sync_topics(session, load_taxonomy())

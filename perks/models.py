@@ -1,0 +1,155 @@
+"""Database tables.
+
+Account mirrors the Twitter/X v1.1 user object (DESIGN.md) plus what perks adds: where and when
+it was observed, the person it belongs to, consent, activity aggregates and the latest scores.
+Later stages (campaigns, review) hang their own tables off Account by its surrogate key.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, func
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC now: timestamps are stored and read back as UTC (SQLModel's UTCDateTime)."""
+    return datetime.now(UTC)
+
+
+CONSENT_STATES = ("opted_in", "unknown", "opted_out")
+ROLES = ("admin", "manager", "reviewer")
+
+# Activity aggregates an import may carry when a timeline was available; None = not measured.
+ACTIVITY_FIELDS = (
+    "posts_per_day",
+    "retweet_share",
+    "reply_share",
+    "url_share",
+    "automation_share",
+    "distinct_sources",
+    "interval_regularity",
+    "duplicate_text_share",
+)
+
+
+class Brand(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    password_hash: str = Field(max_length=400)
+    role: str = Field(default="manager", max_length=20)
+    brand_id: int = Field(foreign_key="brand.id", index=True)
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Person(SQLModel, table=True):
+    """One human behind several accounts; perks gives one perk per person."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # the person_id an import gave
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ImportRun(SQLModel, table=True):
+    __tablename__ = "import_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_file: str = Field(max_length=1000)
+    file_format: str = Field(default="", max_length=10)
+    status: str = Field(default="running", max_length=20)  # running / done / failed
+    error: str | None = None
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0  # an older observation of an account already stored
+    rejected: int = 0
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    seconds: float | None = None
+
+
+class Account(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_id", name="uq_account_platform_id"),
+        Index("ix_account_handle", func.lower(Column("screen_name"))),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(default="twitter", max_length=30)
+    platform_id: str = Field(max_length=64)  # the user object's `id`, kept as text
+    screen_name: str = Field(max_length=100)
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = None
+    location: str | None = Field(default=None, max_length=300)
+    lang: str | None = Field(default=None, max_length=40)
+    url: str | None = Field(default=None, max_length=1000)
+    created_at: datetime | None = None  # when the account was opened
+    followers_count: int = 0
+    friends_count: int = 0
+    statuses_count: int = 0
+    favourites_count: int = 0
+    listed_count: int = 0
+    verified: bool = False
+    protected: bool = False
+    default_profile: bool = False
+    default_profile_image: bool = False
+    geo_enabled: bool = False
+    profile_use_background_image: bool | None = None
+
+    # Provenance: ages and growth rates are measured from observed_at, never from today.
+    observed_at: datetime
+    source_file: str | None = Field(default=None, max_length=1000)
+    import_run_id: int | None = Field(default=None, foreign_key="import_run.id")
+    post_text: str | None = None  # text of posts that came with the profile, for topics
+
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    birth_year: int | None = None
+    is_minor: bool | None = None
+    consent: str = Field(default="unknown", max_length=20)
+    consent_updated_at: datetime | None = None
+    external_score: float | None = None
+
+    posts_per_day: float | None = None
+    retweet_share: float | None = None
+    reply_share: float | None = None
+    url_share: float | None = None
+    automation_share: float | None = None
+    distinct_sources: int | None = None
+    interval_regularity: float | None = None
+    duplicate_text_share: float | None = None
+
+    # Written by `perks score`; None until the account has been scored.
+    influence_score: float | None = None
+    influence_percentile: float | None = None
+    score_components: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    score_version: str | None = Field(default=None, max_length=40)
+    score_confidence: str | None = Field(default=None, max_length=40)
+    bot_probability: float | None = None
+    bot_reasons: list[Any] | None = Field(default=None, sa_column=Column(JSON))
+    bot_model_version: str | None = Field(default=None, max_length=40)
+    scored_at: datetime | None = None
+
+    first_imported_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Topic(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    label: str = Field(max_length=200)
+
+
+class AccountTopic(SQLModel, table=True):
+    __tablename__ = "account_topic"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True, index=True)
+    weight: float
+    source: str = Field(default="inferred", max_length=20)  # imported / inferred
+    evidence: list[str] | None = Field(default=None, sa_column=Column(JSON))

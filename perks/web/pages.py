@@ -1,0 +1,46 @@
+"""The logged-in pages: home, the accounts browser and an account's page; plus /healthz."""
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from perks.accounts import account_summary, search_accounts
+from perks.db import get_session
+from perks.models import Account
+
+blueprint = Blueprint("pages", __name__)
+
+
+@blueprint.route("/healthz")
+def healthz():
+    get_session().execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@blueprint.route("/")
+@login_required
+def home():
+    total = get_session().execute(text("SELECT COUNT(*) FROM account")).scalar_one()
+    return render_template("pages/home.html", campaigns=[], pool_size=total,
+                           brand=current_user.brand_name)
+
+
+@blueprint.route("/accounts")
+@login_required
+def accounts():
+    query = request.args.get("q", "")[:100]
+    page = request.args.get("page", 1, type=int) or 1
+    result = search_accounts(get_session(), query=query, page=page,
+                             per_page=current_app.config["ACCOUNTS_PER_PAGE"])
+    return render_template("pages/accounts.html", result=result, query=query)
+
+
+@blueprint.route("/accounts/<int:account_id>")
+@login_required
+def account(account_id: int):
+    session = get_session()
+    record = session.get(Account, account_id)
+    if record is None:
+        abort(404)
+    return render_template("pages/account.html", account=record,
+                           summary=account_summary(session, record))
