@@ -35,7 +35,7 @@ SHARE_BETAS = {
     "reply_share": ((2, 6), (1, 30), (1.5, 8), (2, 6), (1.5, 8), (1.5, 6)),
     "url_share": ((2, 6), (8, 2), (2, 5), (2, 6), (2, 5), (5, 3)),
     "automation_share": ((0.4, 12), (5, 2), (2, 5), (0.5, 10), (1.5, 5), (3, 3)),
-    "interval_regularity": ((2, 6), (7, 2), (2, 4), (2, 6), (2.5, 5), (4, 3)),
+    "interval_regularity": ((2.5, 6), (7, 2), (2, 4), (2, 6), (2.5, 5), (4, 3)),
     "duplicate_text_share": ((1, 40), (2, 6), (1.5, 12), (1, 35), (1.5, 10), (4, 4)),
 }
 EXTRA_SOURCES = (1.5, 0.3, 2.5, 1.2, 1.5, 0.5)  # Poisson mean of posting sources beyond one
@@ -46,14 +46,16 @@ TOPIC_COUNT_P = ((0, .5, .35, .15), (0, 1, 0, 0), (0, .6, .4, 0), (0, .6, .4, 0)
                  (.85, .15, 0, 0))
 
 FIRST = {
-    "en": "james emma olivia liam noah ava sophia jack grace mason chloe ethan lily ryan".split(),
+    "en": ("james emma olivia liam noah ava sophia jack grace mason chloe ethan lily ryan amelia "
+           "harry isla oscar mia leo ruby george zoe sam nina owen maya tom kate dan").split(),
     "es": "lucia mateo sofia diego valeria pablo carmen javier elena alejandro".split(),
     "fr": "camille louis chloe hugo manon lucas lea jules ines theo".split(),
     "de": "lukas anna felix lena jonas marie paul laura leon mia".split(),
     "it": "marco giulia luca chiara matteo sara alessandro francesca giorgio elisa".split(),
 }
 LAST = {
-    "en": "smith jones taylor brown walker wright green hall wood clarke hughes turner".split(),
+    "en": ("smith jones taylor brown walker wright green hall wood clarke hughes turner evans "
+           "baker cooper king hill ward moore young allen scott lee parker reed kelly").split(),
     "es": "garcia lopez martinez sanchez perez gomez ruiz diaz moreno navarro".split(),
     "fr": "martin bernard dubois thomas robert richard petit durand leroy moreau".split(),
     "de": "muller schmidt schneider fischer weber meyer wagner becker schulz hoffmann".split(),
@@ -67,8 +69,10 @@ PLACES = {
     "de": ["Berlin", "München", "Wien", "Hamburg", "Köln", "Zürich"],
     "it": ["Milano", "Roma", "Torino, Italia", "Napoli", "Bologna", "Firenze"],
 }
-ADJ = "quiet happy little urban wild lazy sunny rainy cosmic lucky rusty tiny".split()
-NOUN = "fox owl panda otter bee wolf fern moon pixel nomad sparrow lemon".split()
+ADJ = ("quiet happy little urban wild lazy sunny rainy cosmic lucky rusty tiny salty brave "
+       "golden silver mellow wandering sleepy curious electric velvet northern midnight").split()
+NOUN = ("fox owl panda otter bee wolf fern moon pixel nomad sparrow lemon maple river comet "
+        "tiger koala falcon cactus mango pebble harbor lantern meadow").split()
 TOPIC_STYLES = ("{} nerd", "{} enthusiast", "I write about {}", "{} lover", "#{}", "{}",
                 "all things {}", "{} addict", "obsessed with {}", "{} fan", "#{}")
 FILLERS = ("dad", "mum of two", "views my own", "she/her", "he/him", "always learning",
@@ -281,7 +285,7 @@ def _handle_bases(rng, kinds, first, last, words, keyword, has_keyword):
     """Handles from names, words and topic keywords; bots carry more digits."""
     size = len(kinds)
     # Styles: 0-3 from the name (CamelCase rarer), 4 adjective+noun, 5 keyword+noun, 6 first+digits.
-    style = rng.choice(7, size, p=(0.2, 0.15, 0.12, 0.05, 0.16, 0.16, 0.16))
+    style = rng.choice(7, size, p=(0.22, 0.17, 0.13, 0.05, 0.17, 0.16, 0.1))
     handle = NAME_HANDLES[np.minimum(style, 3), first, last]
     handle = np.where(style == 6, FIRST_FLAT[0][first], handle)
     handle = np.where(style == 4, ADJ_NOUN[rng.integers(0, len(ADJ), size),
@@ -289,8 +293,13 @@ def _handle_bases(rng, kinds, first, last, words, keyword, has_keyword):
     with_keyword = (style == 5) & has_keyword
     noun = rng.integers(0, len(NOUN), size)
     handle[with_keyword] = words.keyword_noun[noun[with_keyword], keyword[with_keyword]]
+    # Decorations (itsemmasmith, emmasmith_x) widen the name space before digits are needed.
+    decorated = rng.random(size) < 0.3
+    handle[decorated] = (_obj(("its", "the", "real", "hey", "iam", "", "", ""))[
+        rng.integers(0, 8, size)] + handle + _obj(("", "", "_", "x", "_writes", "hq", "tweets",
+                                                  "_"))[rng.integers(0, 8, size)])[decorated]
     digits = DIGITS[rng.integers(0, 1000, size) % np.where(kinds == RING, 1000, 100)]
-    with_digits = (style == 6) | (rng.random(size) < np.array((.2, .3, .2, .2, .5, 0))[kinds])
+    with_digits = (style == 6) | (rng.random(size) < np.array((.12, .3, .12, .12, .5, 0))[kinds])
     handle[with_digits] += digits[with_digits]
     spam = np.flatnonzero(kinds == SPAM)
     handle[spam] = np.where(rng.random(len(spam)) < 0.8, FIRST_FLAT[0][first[spam]],
@@ -336,10 +345,11 @@ def _unique_handles(bases, seen, salts):
     for base, salt in zip(bases, salts, strict=True):
         handle = base[:15]
         key = handle.lower()
-        while key in seen:
-            digits = str(salt % 100_000)
+        tries = 0
+        while key in seen:  # as on Twitter: emmasmith taken, try emmasmith7, emmasmith42, ...
+            digits = str(salt % 10 ** (1 + tries // 4))
             handle = base[: 15 - len(digits)] + digits
-            key, salt = handle.lower(), salt * 31 + 7
+            key, salt, tries = handle.lower(), salt * 31 + 7, tries + 1
         seen.add(key)
         handles.append(handle)
     return handles
