@@ -153,3 +153,18 @@ class AccountTopic(SQLModel, table=True):
     weight: float
     source: str = Field(default="inferred", max_length=20)  # imported / inferred
     evidence: list[str] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ScoreSnapshot(SQLModel, table=True):
+    """An account's score as it was before `perks score` moved to a new score version."""
+
+    __tablename__ = "score_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    score_version: str = Field(max_length=40)
+    influence_score: float | None = None
+    influence_percentile: float | None = None
+    components: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    scored_at: datetime | None = None  # when the kept score was computed
+    taken_at: datetime = Field(default_factory=utcnow)  # when it was superseded
