@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from perks import db
@@ -49,6 +50,7 @@ def _progress(label: str) -> Iterator[Any]:
 
 
 @click.command("init")
+@with_appcontext
 def init_command() -> None:
     """Create or upgrade the database schema."""
     db.prepare_database(db.get_engine())
@@ -59,6 +61,7 @@ def init_command() -> None:
 @click.option("--accounts", default=5000, show_default=True, type=click.IntRange(1, 5_000_000))
 @click.option("--seed", default=7, show_default=True, type=int)
 @json_option
+@with_appcontext
 def demo_command(accounts: int, seed: int, as_json: bool) -> None:
     """Create the database, load a synthetic pool and a demo brand and user."""
     from perks.demo import run_demo
@@ -83,6 +86,7 @@ def demo_command(accounts: int, seed: int, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@with_appcontext
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the web app with gunicorn."""
     from perks.serve import serve
@@ -96,6 +100,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--observed-at", help="When the profiles were seen, for rows that do not say.")
 @json_option
+@with_appcontext
 def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bool) -> None:
     """Import account files (CSV, JSON array or JSON Lines)."""
     try:
@@ -138,6 +143,7 @@ def _result_dict(result: Any) -> dict[str, Any]:
 @click.command("account")
 @click.argument("handle")
 @json_option
+@with_appcontext
 def account_command(handle: str, as_json: bool) -> None:
     """Show one account: profile, scores, topics and consent."""
     with _prepared_session() as session:
@@ -176,6 +182,7 @@ def user_group() -> None:
 @click.option("--brand", required=True, help="The brand's name; created if new.")
 @click.option("--role", type=click.Choice(ROLES), default="manager", show_default=True)
 @json_option
+@with_appcontext
 def user_create_command(email: str, brand: str, role: str, as_json: bool) -> None:
     """Create a brand user; the password comes from PERKS_PASSWORD or a prompt."""
     password = os.environ.get("PERKS_PASSWORD") or click.prompt(

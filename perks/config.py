@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Any
 
 # The placeholder secret only development and testing may run with.
-DEV_SECRET_KEY = "perks-development-secret-do-not-use"
+DEV_SECRET_KEY = "perks-development-secret-do-not-use"  # noqa: S105 - refused in production
 WEAK_SECRETS = {DEV_SECRET_KEY, "changeme", "change-me", "secret", "dev", "development"}
-SECRET_FILE_NAME = "secret_key"
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 ENVIRONMENTS = ("production", "development", "testing")
 
 
 def default_instance_path() -> Path:
-    """The folder for the SQLite file and the generated secret: PERKS_INSTANCE_PATH or ./instance."""
+    """The folder for the SQLite file and generated secret: PERKS_INSTANCE_PATH or ./instance."""
     return Path(os.environ.get("PERKS_INSTANCE_PATH", "instance")).resolve()
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for a SQLite or PostgreSQL URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for a SQLite or PostgreSQL URL; SQLite gets WAL, foreign keys, busy timeout."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)

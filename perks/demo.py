@@ -16,7 +16,7 @@ from perks.users import create_user, find_user, get_or_create_brand
 
 DEMO_BRAND = "Demo Coffee Roasters"
 DEMO_EMAIL = "demo@perks.example"
-DEMO_PASSWORD = "perks-demo-password"  # printed by the command; this is a demo on purpose
+DEMO_PASSWORD = "perks-demo-password"  # noqa: S105 - the demo login, printed on purpose
 DEMO_SOURCE = "demo-pool"
 
 

@@ -23,7 +23,8 @@ TEXT_LIMITS = {"name": 200, "description": 5000, "location": 300, "lang": 40, "u
 # Where the observation time may come from, most trustworthy first. cresci-2017's `timestamp`
 # is the creation time in local time, so it comes last among the row's own fields.
 OBSERVED_AT_FIELDS = ("observed_at", "crawled_at", "updated", "timestamp")
-SHARE_FIELDS = tuple(f for f in ACTIVITY_FIELDS if f.endswith("_share") or f == "interval_regularity")
+SHARE_FIELDS = tuple(f for f in ACTIVITY_FIELDS
+                     if f.endswith("_share") or f == "interval_regularity")
 
 _MISSING = {"", "null", "none", "nan", "n/a"}
 _TRUE = {"1", "true", "t", "yes", "y"}
