@@ -33,6 +33,8 @@ _ID_RE = re.compile(r"[A-Za-z0-9_:.\-]{1,64}")
 _HANDLE_RE = re.compile(r"[^\s@,;]{1,100}")
 _PLATFORM_RE = re.compile(r"[a-z0-9_\-]{1,30}")
 _TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
+_MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
 
 class RowError(ValueError):
@@ -111,13 +113,23 @@ def parse_time(value: Any, field: str) -> datetime | None:
     else:
         text = str(value).strip()
         try:
-            moment = (datetime.strptime(text, _TWITTER_TIME) if text[:3].isalpha()
+            moment = (_parse_twitter_time(text) if text[:3].isalpha()
                       else datetime.fromisoformat(text.replace("Z", "+00:00")))
-        except ValueError:
+        except (ValueError, KeyError):
             raise RowError(field, f"not a Twitter or ISO 8601 time: {_show(value)}") from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _parse_twitter_time(text: str) -> datetime:
+    # strptime costs ~20 µs a call, a fifth of the import's budget; the layout is fixed.
+    parts = text.split()
+    if len(parts) != 6 or parts[4] != "+0000":
+        return datetime.strptime(text, _TWITTER_TIME)
+    hour, minute, second = parts[3].split(":")
+    return datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), int(hour), int(minute),
+                    int(second), tzinfo=UTC)
 
 
 def parse_text(value: Any, field: str) -> str | None:

@@ -189,7 +189,8 @@ class _BatchWriter:
                 self.result.unchanged += 1
                 record["topics"] = None  # an old observation does not replace topics either
         if inserts:
-            self.session.execute(insert(Account), inserts)
+            # Core insert on the table: one executemany, no ORM bookkeeping per row.
+            self.session.execute(insert(Account.__table__), inserts)
         if updates:
             self.session.execute(update(Account), updates)
         self.result.imported += len(inserts)
