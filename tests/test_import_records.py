@@ -106,12 +106,14 @@ def test_nul_bytes_are_stripped_not_stored():
     assert record["description"] == "bio text"
 
 
-@pytest.mark.parametrize("raw", ["Tue Oct 11 12:00:00 +0000 2011", "Tue Oct 11 14:00:00 +0200 2011"])
+@pytest.mark.parametrize("raw", ["Tue Oct 11 12:00:00 +0000 2011",
+                                 "Tue Oct 11 14:00:00 +0200 2011"])
 def test_fast_twitter_time_path_agrees_with_strptime(raw):
     assert parse_time(raw, "created_at") == datetime(2011, 10, 11, 12, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("raw", ["Tue Foo 11 12:00:00 +0000 2011", "Tue Oct 32 12:00:00 +0000 2011"])
+@pytest.mark.parametrize("raw", ["Tue Foo 11 12:00:00 +0000 2011",
+                                 "Tue Oct 32 12:00:00 +0000 2011"])
 def test_bad_twitter_times_are_rejected(raw):
     with pytest.raises(RowError):
         parse_time(raw, "created_at")
