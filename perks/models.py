@@ -5,7 +5,7 @@ it was observed, the person it belongs to, consent, activity aggregates and the 
 Later stages (campaigns, review) hang their own tables off Account by its surrogate key.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, func
@@ -168,3 +168,55 @@ class ScoreSnapshot(SQLModel, table=True):
     components: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     scored_at: datetime | None = None  # when the kept score was computed
     taken_at: datetime = Field(default_factory=utcnow)  # when it was superseded
+
+
+CAMPAIGN_STATUSES = ("offered", "approved", "dropped", "waitlist")
+
+
+class Campaign(SQLModel, table=True):
+    """A brand's perk offer and who may get it; matching reads these fields (perks.campaigns)."""
+
+    __table_args__ = (UniqueConstraint("brand_id", "name", name="uq_campaign_brand_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id", index=True)
+    name: str = Field(max_length=200)
+    perk_description: str = Field(default="", max_length=2000)
+    quantity: int = 1
+    perk_value: float | None = None
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    topic_mode: str = Field(default="any", max_length=10)  # any / all
+    min_topic_weight: float = 0.0
+    score_mode: str = Field(default="percentile", max_length=20)  # absolute / percentile
+    score_min: float = 0.0
+    score_max: float = 100.0
+    followers_min: int | None = None
+    followers_max: int | None = None
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    location_contains: str | None = Field(default=None, max_length=100)
+    # "lenient" / "balanced" / "strict" or a number; turned into a threshold when matching.
+    bot_strictness: str = Field(default="balanced", max_length=20)
+    exclude_recent_days: int | None = None
+    one_per_person: bool = True
+    starts_on: date | None = None
+    ends_on: date | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ShortlistEntry(SQLModel, table=True):
+    """An account's place on a campaign's shortlist; approved and dropped are human decisions."""
+
+    __tablename__ = "shortlist_entry"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "account_id", name="uq_shortlist_campaign_account"),
+        Index("ix_shortlist_campaign_status_rank", "campaign_id", "status", "rank"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="waitlist", max_length=20)
+    rank: int | None = None
+    relevance: float | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
