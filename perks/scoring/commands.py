@@ -1,0 +1,74 @@
+"""`perks score`: recompute the pool's scores, topics and bot probabilities, then summarise."""
+
+import json
+import sys
+from dataclasses import asdict
+from typing import Any
+
+import click
+from sqlalchemy import func, select
+from tqdm import tqdm
+
+from perks import db
+from perks.models import Account
+from perks.scoring.run import ScoreSummary, load_detector, score_pool
+
+
+@click.command("score")
+@click.option("--chunk-size", default=20_000, show_default=True, type=click.IntRange(100, 500_000),
+              help="Accounts read and written per transaction.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def score_command(chunk_size: int, as_json: bool) -> None:
+    """Recompute influence, percentiles, topics and bot probabilities for the whole pool."""
+    engine = db.get_engine()
+    db.prepare_database(engine)
+    detector, bot_status = load_detector()
+    with db.session_scope(engine) as session:
+        total = session.execute(select(func.count()).select_from(Account)).scalar_one()
+        # tqdm hides itself when stderr is not a terminal (disable=None), so scripts stay quiet.
+        with tqdm(desc="scoring", total=total, unit=" accounts", disable=None, file=sys.stderr,
+                  leave=False) as bar:
+            summary = score_pool(session, chunk_size=chunk_size, progress=bar.update,
+                                 detector=detector)
+    if detector is None:
+        summary.bots = bot_status
+    if as_json:
+        click.echo(json.dumps(_as_dict(summary), indent=2))
+        return
+    for line in summary_lines(summary):
+        click.echo(line)
+
+
+def _as_dict(summary: ScoreSummary) -> dict[str, Any]:
+    data = asdict(summary)
+    data["seconds"] = round(summary.seconds, 3)
+    data["accounts_per_second"] = round(summary.accounts_per_second)
+    data["timings"] = {stage: round(seconds, 3) for stage, seconds in summary.timings.items()}
+    return data
+
+
+def summary_lines(summary: ScoreSummary) -> list[str]:
+    """The human-readable summary `perks score` prints."""
+    lines = [f"Scored {summary.accounts:,} accounts in {summary.seconds:.1f} s "
+             f"({summary.accounts_per_second:,.0f} accounts/s), score version "
+             f"{summary.score_version}"]
+    if summary.previous_versions:
+        previous = ", ".join(f"{v} ({n:,})" for v, n in sorted(summary.previous_versions.items()))
+        correlation = ("n/a" if summary.rank_correlation is None
+                       else f"{summary.rank_correlation:.3f}")
+        lines.append(f"  recalibrated from version {previous}: {summary.snapshots:,} old scores "
+                     f"kept as snapshots, {summary.moved_over_10:,} moved by more than 10 "
+                     f"points, rank correlation {correlation}")
+    lines.append("  confidence: " + ", ".join(
+        f"{state} {count:,}" for state, count in summary.confidence.items()))
+    lines.append(f"  topics: {summary.topics_inferred:,} inferred for "
+                 f"{summary.accounts_with_topics:,} accounts; imported topics kept")
+    if summary.bots == "scored":
+        lines.append(f"  bots: {summary.bots_flagged:,} flagged (model "
+                     f"{summary.bot_model_version})")
+    else:
+        lines.append(f"  bots: {summary.bots}; bot probabilities left as they were")
+    return lines
+
+
+COMMANDS = [score_command]
