@@ -1,0 +1,399 @@
+"""Matching: which accounts a campaign may offer a perk to, why the others are out, in what order.
+
+The funnel runs these stages in order; each reports how many accounts it removed:
+
+1. pool      every account in the store
+2. topic     carries the campaign's topics (any or all) with weight >= min_topic_weight
+3. score     influence score (absolute) or percentile inside [score_min, score_max]; unscored out
+4. audience  followers range, languages (``en`` also matches ``en-gb``), location contains,
+             and no perk approved by this brand in the last ``exclude_recent_days`` days
+5. privacy   protected accounts, minors (flag or birth year) and opted-out people
+6. flagged   bot_probability >= the campaign's threshold and not cleared by a reviewer
+7. person    one account per person: the most relevant one stays
+8. capacity  beyond the perk quantity: these are wait-listed, not dropped
+
+Relevance, the ranking key::
+
+    relevance = topic_weight * value / 100
+
+``value`` is the influence score or percentile, whichever the campaign targets. ``topic_weight``
+is the highest weight among the campaign's topics for an "any" campaign, and the mean weight
+over the campaign's topics for an "all" campaign (every topic is present there). A campaign
+without topics counts every account at weight 1. Ties break by account id, lowest first.
+
+Counting and ranking are SQL: the pool never comes into Python. No Flask here.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlmodel import Session
+
+from perks.accounts import find_account, topic_ids_by_slug
+from perks.models import Account, AccountTopic, Campaign, ShortlistEntry
+
+DEFAULT_BOT_THRESHOLD = 0.5
+MINOR_AGE = 18
+STAGES = (
+    ("pool", "Accounts in the pool"),
+    ("topic", "Topic"),
+    ("score", "Score range"),
+    ("audience", "Audience filters"),
+    ("privacy", "Consent and privacy"),
+    ("flagged", "Flagged, not cleared"),
+    ("person", "One per person"),
+    ("capacity", "Over capacity (wait-listed)"),
+)
+STAGE_LABELS = dict(STAGES)
+
+account = Account.__table__
+account_topic = AccountTopic.__table__
+shortlist = ShortlistEntry.__table__
+campaign_table = Campaign.__table__
+
+
+def bot_threshold(strictness: str | float | None) -> float:
+    """The bot-probability threshold for a campaign's strictness (a number is used as is).
+
+    Named settings come from the detector (``Detector.threshold_for``); without it, 0.5.
+    """
+    if strictness is None or strictness == "":
+        return DEFAULT_BOT_THRESHOLD
+    try:
+        return min(1.0, max(0.0, float(strictness)))
+    except (TypeError, ValueError):
+        pass
+    try:
+        from perks.detection import Detector  # type: ignore[attr-defined]
+
+        return float(Detector.threshold_for(strictness))
+    except Exception:  # noqa: BLE001 - detector missing or not trained: the documented default
+        return DEFAULT_BOT_THRESHOLD
+
+
+@dataclass
+class Stage:
+    key: str
+    label: str
+    removed: int
+    remaining: int
+
+
+@dataclass
+class Funnel:
+    stages: list[Stage]
+    bot_threshold: float
+
+    @property
+    def pool(self) -> int:
+        return self.stages[0].remaining
+
+    @property
+    def eligible(self) -> int:
+        """Accounts left after one-per-person: offered plus wait-listed."""
+        return self.stages[-2].remaining
+
+    @property
+    def offered(self) -> int:
+        return self.stages[-1].remaining
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"bot_threshold": self.bot_threshold,
+                "stages": [{"stage": s.key, "label": s.label, "removed": s.removed,
+                            "remaining": s.remaining} for s in self.stages]}
+
+
+@dataclass
+class Conditions:
+    """The SQL pieces for one campaign; `value` is the targeted score column."""
+
+    campaign: Campaign
+    threshold: float
+    today: date
+    topic_ids: list[int]
+    value: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.value = (account.c.influence_percentile if self.campaign.score_mode == "percentile"
+                      else account.c.influence_score)
+
+    def topic_match(self):
+        """(account_id, topic_weight) for accounts passing the topic stage."""
+        c = self.campaign
+        if not c.topics:
+            return select(account.c.id.label("account_id"),
+                          literal(1.0).label("topic_weight")).subquery("matched")
+        weight = (func.max(account_topic.c.weight) if c.topic_mode == "any"
+                  else func.avg(account_topic.c.weight))
+        query = (select(account_topic.c.account_id, weight.label("topic_weight"))
+                 .where(account_topic.c.topic_id.in_(self.topic_ids),
+                        account_topic.c.weight >= c.min_topic_weight)
+                 .group_by(account_topic.c.account_id))
+        if c.topic_mode == "all":
+            # A slug missing from the taxonomy can never be carried, so "all" then matches none.
+            query = query.having(func.count() == len(c.topics))
+        return query.subquery("matched")
+
+    def score(self) -> ColumnElement[bool]:
+        c = self.campaign
+        return and_(self.value.is_not(None), self.value >= c.score_min, self.value <= c.score_max)
+
+    def audience(self) -> ColumnElement[bool]:
+        c = self.campaign
+        parts: list[ColumnElement[bool]] = []
+        if c.followers_min is not None:
+            parts.append(account.c.followers_count >= c.followers_min)
+        if c.followers_max is not None:
+            parts.append(account.c.followers_count <= c.followers_max)
+        if c.languages:
+            lang = func.lower(account.c.lang)
+            parts.append(or_(*[or_(lang == code, lang.like(f"{_escape_like(code)}-%", escape="\\"))
+                               for code in (x.lower() for x in c.languages)]))
+        if c.location_contains:
+            needle = f"%{_escape_like(c.location_contains.lower())}%"
+            parts.append(func.lower(account.c.location).like(needle, escape="\\"))
+        if c.exclude_recent_days:
+            parts.append(account.c.id.not_in(self.recent_perks()))
+        return and_(true(), *parts)
+
+    def recent_perks(self):
+        days = timedelta(days=self.campaign.exclude_recent_days or 0)
+        since = datetime.combine(self.today - days, datetime.min.time(), tzinfo=UTC)
+        return (select(shortlist.c.account_id)
+                .join(campaign_table, campaign_table.c.id == shortlist.c.campaign_id)
+                .where(campaign_table.c.brand_id == self.campaign.brand_id,
+                       campaign_table.c.id != self.campaign.id,
+                       shortlist.c.status == "approved", shortlist.c.updated_at >= since))
+
+    def privacy(self) -> ColumnElement[bool]:
+        # The privacy issue extends this stage; keep every rule here so funnel and why-not agree.
+        adult_born_by = self.today.year - MINOR_AGE
+        return and_(account.c.protected == false(),
+                    func.coalesce(account.c.is_minor, false()) == false(),
+                    or_(account.c.birth_year.is_(None), account.c.birth_year <= adult_born_by),
+                    account.c.consent != "opted_out")
+
+    def not_flagged(self) -> ColumnElement[bool]:
+        # No reviewer clearing yet (the review issue adds it): a flag always excludes.
+        return or_(account.c.bot_probability.is_(None),
+                   account.c.bot_probability < self.threshold)
+
+
+def conditions(session: Session, campaign: Campaign, *, bot_threshold: float,
+               today: date | None = None) -> Conditions:
+    ids = topic_ids_by_slug(session)
+    return Conditions(campaign, bot_threshold, today or datetime.now(UTC).date(),
+                      [ids[s] for s in campaign.topics if s in ids])
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _count(flag: ColumnElement[bool]):
+    return func.coalesce(func.sum(case((flag, 1), else_=0)), 0)
+
+
+def funnel(session: Session, campaign: Campaign, *, bot_threshold: float,
+           today: date | None = None) -> Funnel:
+    """How many accounts each stage removed, in order (two aggregate queries)."""
+    cond = conditions(session, campaign, bot_threshold=bot_threshold, today=today)
+    matched = cond.topic_match()
+    score = cond.score()
+    audience = and_(score, cond.audience())
+    privacy = and_(audience, cond.privacy())
+    clean = and_(privacy, cond.not_flagged())
+    pool = session.execute(select(func.count()).select_from(account)).scalar_one()
+    row = session.execute(
+        select(func.count(), _count(score), _count(audience), _count(privacy), _count(clean),
+               func.count(func.distinct(case((clean, account.c.person_id)))),
+               _count(and_(clean, account.c.person_id.is_(None))))
+        .select_from(matched.join(account, account.c.id == matched.c.account_id))).one()
+    topic_n, score_n, audience_n, privacy_n, clean_n, persons, loners = (int(x) for x in row)
+    person_n = persons + loners if campaign.one_per_person else clean_n
+    offered = min(person_n, campaign.quantity)
+    remaining = [pool, topic_n, score_n, audience_n, privacy_n, clean_n, person_n, offered]
+    stages = [Stage(key, label, (remaining[i - 1] - remaining[i]) if i else 0, remaining[i])
+              for i, (key, label) in enumerate(STAGES)]
+    return Funnel(stages, bot_threshold)
+
+
+def ranked_query(cond: Conditions):
+    """Eligible accounts with relevance and rank (1 = best), as a subquery."""
+    matched = cond.topic_match()
+    relevance = (matched.c.topic_weight * cond.value / 100.0).label("relevance")
+    order = (relevance.desc(), account.c.id)
+    person_rank = (func.row_number().over(
+        partition_by=func.coalesce(account.c.person_id, -account.c.id), order_by=order)
+        if cond.campaign.one_per_person else literal(1))
+    eligible = (select(account.c.id.label("account_id"), relevance,
+                       person_rank.label("person_rank"))
+                .select_from(matched.join(account, account.c.id == matched.c.account_id))
+                .where(cond.score(), cond.audience(), cond.privacy(), cond.not_flagged()))
+    eligible = eligible.subquery("eligible")
+    return (select(eligible.c.account_id, eligible.c.relevance,
+                   func.row_number().over(order_by=(eligible.c.relevance.desc(),
+                                                    eligible.c.account_id)).label("rank"))
+            .where(eligible.c.person_rank == 1)).subquery("ranked")
+
+
+@dataclass
+class Ranked:
+    account_id: int
+    relevance: float
+    rank: int
+
+
+def ranked_shortlist(session: Session, campaign: Campaign, *, bot_threshold: float,
+                     limit: int, offset: int = 0, today: date | None = None) -> list[Ranked]:
+    """The best `limit` eligible accounts from `offset`, by relevance then account id."""
+    ranked = ranked_query(conditions(session, campaign, bot_threshold=bot_threshold, today=today))
+    rows = session.execute(select(ranked.c.account_id, ranked.c.relevance, ranked.c.rank)
+                           .order_by(ranked.c.rank).offset(offset).limit(limit))
+    return [Ranked(int(a), float(r), int(k)) for a, r, k in rows]
+
+
+@dataclass
+class WhyNot:
+    handle: str
+    stage: str | None  # None: the account is on the shortlist (or the handle is unknown)
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return STAGE_LABELS.get(self.stage or "", "")
+
+
+def why_not(session: Session, campaign: Campaign, handle: str, *, bot_threshold: float,
+            today: date | None = None) -> WhyNot:
+    """The first stage that excluded `handle` and why, e.g. "percentile 41, campaign needs ≥ 60"."""
+    found = find_account(session, handle)
+    shown = "@" + handle.lstrip("@")
+    if found is None:
+        return WhyNot(shown, None, f"no account {shown} in the pool")
+    cond = conditions(session, campaign, bot_threshold=bot_threshold, today=today)
+    for stage, check in (("topic", _why_topic), ("score", _why_score),
+                         ("audience", _why_audience), ("privacy", _why_privacy),
+                         ("flagged", _why_flagged)):
+        reason = check(session, cond, found)
+        if reason:
+            return WhyNot(shown, stage, reason)
+    ranked = ranked_query(cond)
+    row = session.execute(select(ranked.c.rank).where(ranked.c.account_id == found.id)).first()
+    if row is None and found.person_id is not None:
+        better = session.execute(
+            select(account.c.screen_name).select_from(ranked.join(
+                account, account.c.id == ranked.c.account_id))
+            .where(account.c.person_id == found.person_id)).scalar()
+        return WhyNot(shown, "person", f"same person as @{better}, who ranks higher"
+                      if better else "another account of the same person ranks higher")
+    if row is None:
+        return WhyNot(shown, "person", "another account of the same person ranks higher")
+    rank = int(row[0])
+    if rank > campaign.quantity:
+        return WhyNot(shown, "capacity", f"rank {rank}, campaign offers {campaign.quantity} "
+                      f"perk{'s' if campaign.quantity != 1 else ''}: wait-listed")
+    return WhyNot(shown, None, f"on the shortlist at rank {rank}")
+
+
+def _fmt(number: float) -> str:
+    return f"{number:.2f}".rstrip("0").rstrip(".") if number % 1 else f"{number:.0f}"
+
+
+def _why_topic(session: Session, cond: Conditions, found: Account) -> str | None:
+    c = cond.campaign
+    if not c.topics:
+        return None
+    weights = dict(session.execute(
+        select(account_topic.c.topic_id, account_topic.c.weight)
+        .where(account_topic.c.account_id == found.id,
+               account_topic.c.topic_id.in_(cond.topic_ids))).all())
+    passing = [w for w in weights.values() if w >= c.min_topic_weight]
+    wanted = ", ".join(c.topics)
+    if c.topic_mode == "any" and not passing:
+        if weights:
+            return (f"topic weight {_fmt(max(weights.values()))}, campaign needs ≥ "
+                    f"{_fmt(c.min_topic_weight)} in {wanted}")
+        return f"none of the campaign's topics ({wanted})"
+    if c.topic_mode == "all" and len(passing) < len(c.topics):
+        return (f"carries {len(passing)} of the {len(c.topics)} topics the campaign needs all of "
+                f"({wanted}) at weight ≥ {_fmt(c.min_topic_weight)}")
+    return None
+
+
+def _why_score(_session: Session, cond: Conditions, found: Account) -> str | None:
+    c = cond.campaign
+    what = "percentile" if c.score_mode == "percentile" else "score"
+    value = found.influence_percentile if c.score_mode == "percentile" else found.influence_score
+    if value is None:
+        return f"no {what} yet (not scored)"
+    if value < c.score_min:
+        return f"{what} {_fmt(value)}, campaign needs ≥ {_fmt(c.score_min)}"
+    if value > c.score_max:
+        return f"{what} {_fmt(value)}, campaign needs ≤ {_fmt(c.score_max)}"
+    return None
+
+
+def _why_audience(session: Session, cond: Conditions, found: Account) -> str | None:
+    c = cond.campaign
+    if c.followers_min is not None and found.followers_count < c.followers_min:
+        return f"{found.followers_count:,} followers, campaign needs ≥ {c.followers_min:,}"
+    if c.followers_max is not None and found.followers_count > c.followers_max:
+        return f"{found.followers_count:,} followers, campaign needs ≤ {c.followers_max:,}"
+    if c.languages:
+        lang = (found.lang or "").lower()
+        if not any(lang == x.lower() or lang.startswith(x.lower() + "-") for x in c.languages):
+            return (f"language {found.lang or 'unknown'}, campaign needs "
+                    f"{', '.join(c.languages)}")
+    if c.location_contains and c.location_contains.lower() not in (found.location or "").lower():
+        return (f"location {found.location or 'unknown'!r}, campaign needs one containing "
+                f"{c.location_contains!r}")
+    if c.exclude_recent_days and session.execute(
+            cond.recent_perks().where(shortlist.c.account_id == found.id)).first():
+        return f"got a perk from this brand in the last {c.exclude_recent_days} days"
+    return None
+
+
+def _why_privacy(_session: Session, cond: Conditions, found: Account) -> str | None:
+    if found.protected:
+        return "protected account: perks never shortlists locked-down profiles"
+    if found.is_minor or (found.birth_year is not None
+                          and found.birth_year > cond.today.year - MINOR_AGE):
+        return "a minor: perks never shortlists minors"
+    if found.consent == "opted_out":
+        return "opted out: perks never shortlists people who said no"
+    return None
+
+
+def _why_flagged(_session: Session, cond: Conditions, found: Account) -> str | None:
+    p = found.bot_probability
+    if p is None or p < cond.threshold:
+        return None
+    reasons = _reason_texts(found.bot_reasons or [])
+    return (f"bot probability {p:.2f}, campaign allows < {cond.threshold:.2f}"
+            + (f" ({'; '.join(reasons[:3])})" if reasons else ""))
+
+
+def _reason_texts(reasons: Sequence[Any]) -> list[str]:
+    texts = []
+    for reason in reasons:
+        if isinstance(reason, dict):
+            texts.append(str(reason.get("text") or reason.get("reason") or reason.get("rule")
+                             or next(iter(reason.values()), "")))
+        else:
+            texts.append(str(reason))
+    return [t for t in texts if t]
+
