@@ -337,3 +337,10 @@ def test_score_command_prints_a_summary(app, runner):
         result = runner.invoke(score_command, [])
         assert result.exit_code == 0
         assert "Scored 6 accounts" in result.output and "bots:" in result.output
+
+
+def test_components_are_stored_as_the_same_json_the_dicts_give():
+    from perks.scoring.run import _components_json
+
+    result = scored(gen_account(), gen_account(created_at=None, followers_count=7))
+    assert [json.loads(text) for text in _components_json(result)] == result.component_dicts()

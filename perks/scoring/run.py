@@ -15,7 +15,7 @@ snapshot: a snapshot marks a change of formula, not of data.
 
 from __future__ import annotations
 
-import logging
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +24,20 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
-from sqlalchemy import bindparam, delete, extract, func, insert, literal, select, update
+from sqlalchemy import (
+    JSON,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    extract,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from perks.accounts import sync_topics, topic_ids_by_slug
@@ -33,11 +46,20 @@ from perks.scoring import influence
 from perks.scoring.influence import CONFIDENCE_STATES, InfluenceInputs, score_influence
 from perks.topics import TopicInferrer
 
-log = logging.getLogger(__name__)
-
 MOVED_POINTS = 10.0  # the report counts accounts whose score moved by more than this
 ACCOUNT = Account.__table__
 TOPIC = AccountTopic.__table__
+
+
+class _JSONText(TypeDecorator):
+    """A JSON column value we serialised ourselves: SQLAlchemy's JSON binding halves the write
+    rate of these executemany updates, and a plain String bind is refused by PostgreSQL."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
 
 
 @dataclass
@@ -224,10 +246,19 @@ def _score_chunk(rows: list[Any], pool: np.ndarray, version: str, scored_at: dat
         {"b_id": row.id, "b_score": score, "b_percentile": pct, "b_components": components,
          "b_version": version, "b_confidence": state, "b_scored_at": scored_at}
         for row, score, pct, components, state in zip(
-            rows, scores.score.tolist(), percentiles.tolist(), scores.component_dicts(),
+            rows, scores.score.tolist(), percentiles.tolist(), _components_json(scores),
             confidence, strict=True)]
     summary.timings["numeric"] += time.perf_counter() - clock
     return values
+
+
+def _components_json(scores: influence.InfluenceScores) -> list[str]:
+    """The same JSON as json.dumps(scores.component_dicts()[i]), about four times faster."""
+    template = "{" + ", ".join(f'"{name}": %s' for name in influence.COMPONENT_NAMES) + "}"
+    columns = [np.where(np.isnan(scores.components[name]), None, scores.components[name])
+               for name in influence.COMPONENT_NAMES]
+    texts = [[("null" if v is None else repr(v)) for v in column.tolist()] for column in columns]
+    return [template % values for values in zip(*texts, strict=True)]
 
 
 def _assess_bots(detector: Any, rows: list[Any], values: list[dict[str, Any]],
@@ -236,7 +267,7 @@ def _assess_bots(detector: Any, rows: list[Any], values: list[dict[str, Any]],
     assessments = detector.assess([row._mapping for row in rows])
     for value, assessment in zip(values, assessments, strict=True):
         value["b_bot_probability"] = float(assessment.probability)
-        value["b_bot_reasons"] = list(assessment.reasons)
+        value["b_bot_reasons"] = json.dumps(list(assessment.reasons))
         value["b_bot_model_version"] = detector.version
         summary.bots_flagged += bool(assessment.flagged)
     summary.timings["bots"] += time.perf_counter() - clock
@@ -249,8 +280,10 @@ def _write_scores(session: Session, values: list[dict[str, Any]], with_bots: boo
     if with_bots:
         columns |= {"bot_probability": "b_bot_probability", "bot_reasons": "b_bot_reasons",
                     "bot_model_version": "b_bot_model_version"}
+    json_columns = {"score_components", "bot_reasons"}
     statement = update(ACCOUNT).where(ACCOUNT.c.id == bindparam("b_id")).values(
-        {name: bindparam(param) for name, param in columns.items()})
+        {name: bindparam(param, type_=_JSONText if name in json_columns else None)
+         for name, param in columns.items()})
     session.execute(statement, values)
 
 
@@ -262,29 +295,31 @@ def _write_topics(session: Session, inferrer: TopicInferrer, rows: list[Any],
     """
     clock = time.perf_counter()
     matches = inferrer.infer([_topic_text(row.description, row.post_text) for row in rows])
+    # Evidence is compared as JSON text: decoding every stored row would cost more than inferring.
     stored = session.execute(
-        select(TOPIC.c.account_id, TOPIC.c.topic_id, TOPIC.c.weight, TOPIC.c.evidence,
-               TOPIC.c.source)
+        select(TOPIC.c.account_id, TOPIC.c.topic_id, TOPIC.c.weight,
+               cast(TOPIC.c.evidence, Text), TOPIC.c.source)
         .where(TOPIC.c.account_id.between(rows[0].id, rows[-1].id))).all()
     imported = {(a, t) for a, t, _w, _e, source in stored if source == "imported"}
     inferred = {(a, t): (w, e) for a, t, w, e, source in stored if source == "inferred"}
-    wanted: dict[tuple[int, int], tuple[float, list[str]]] = {}
+    wanted: dict[tuple[int, int], tuple[float, str]] = {}
     for row, found in zip(rows, matches, strict=True):
+        given = False
         for match in found:
             key = (row.id, topic_ids[match.slug])
             if key in imported:
                 summary.imported_topics_kept += 1
-            else:
-                wanted[key] = (match.weight, list(match.evidence))
-        summary.accounts_with_topics += any((row.id, topic_ids[m.slug]) in wanted for m in found)
+                continue
+            wanted[key] = (match.weight, json.dumps(list(match.evidence)))
+            given = True
+        summary.accounts_with_topics += given
     gone = [{"b_account": a, "b_topic": t} for a, t in inferred.keys() - wanted.keys()]
     changed, new = [], []
     for (account_id, topic_id), (weight, evidence) in wanted.items():
-        params = {"account_id": account_id, "topic_id": topic_id, "weight": weight,
-                  "source": "inferred", "evidence": evidence}
         before = inferred.get((account_id, topic_id))
         if before is None:
-            new.append(params)
+            new.append({"b_account": account_id, "b_topic": topic_id, "b_weight": weight,
+                        "b_evidence": evidence})
         elif before != (weight, evidence):
             changed.append({"b_account": account_id, "b_topic": topic_id, "b_weight": weight,
                             "b_evidence": evidence})
@@ -292,11 +327,14 @@ def _write_topics(session: Session, inferrer: TopicInferrer, rows: list[Any],
         TOPIC.c.topic_id == bindparam("b_topic"))
     if gone:
         session.execute(delete(TOPIC).where(by_key), gone)
+    evidence = bindparam("b_evidence", type_=_JSONText)
     if changed:
         session.execute(update(TOPIC).where(by_key).values(
-            weight=bindparam("b_weight"), evidence=bindparam("b_evidence")), changed)
+            weight=bindparam("b_weight"), evidence=evidence), changed)
     if new:
-        session.execute(insert(TOPIC), new)
+        session.execute(insert(TOPIC).values(
+            account_id=bindparam("b_account"), topic_id=bindparam("b_topic"),
+            weight=bindparam("b_weight"), source="inferred", evidence=evidence), new)
     summary.topics_inferred += len(wanted)
     summary.timings["topics"] += time.perf_counter() - clock
 
