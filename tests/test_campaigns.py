@@ -1,5 +1,9 @@
 """Campaigns: the form, the matching funnel, allocation, why-not, export, CLI and web pages."""
 
+import csv
+import io
+import json
+
 import pytest
 from sqlalchemy import update
 from sqlmodel import Session
@@ -166,3 +170,144 @@ def test_another_brands_campaign_is_not_found(session):
 def test_store_refuses_bad_campaign_data(session, changes, message):
     with pytest.raises(CampaignError, match=message):
         gen_campaign(session, **changes)
+
+
+# --- export, CLI and web -------------------------------------------------------------------
+
+HOSTILE = {"=cmd|'/c calc'!A1": "=1+2", "+plus": "+SUM(A1)", "-minus": "-2+3", "@at": "@x",
+           "\ttab": "\tx", "\rcr": "\rx"}
+
+
+def test_export_escapes_formula_cells(session):
+    from perks.campaigns.export import COLUMNS, export_csv, safe_cell
+
+    for text in HOSTILE.values():
+        assert safe_cell(text) == "'" + text
+    assert safe_cell("plain") == "plain" and safe_cell(-3) == -3
+    gen_pool(session)
+    session.execute(update(Account).where(Account.screen_name == "ana")
+                    .values(name="=HYPERLINK(\"http://evil\")"))
+    session.commit()
+    campaign = gen_campaign(session)
+    allocation.refresh(session, campaign, bot_threshold=0.5)
+    rows = list(csv.DictReader(io.StringIO("".join(export_csv(session, campaign)))))
+    assert tuple(rows[0]) == COLUMNS
+    assert [(r["rank"], r["status"], r["handle"]) for r in rows] == [
+        ("1", "offered", "ana"), ("2", "offered", "ben")]
+    assert rows[0]["name"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[0]["topics"] == "coffee:0.90" and rows[0]["relevance"] == "0.81"
+    everything = list(csv.DictReader(io.StringIO("".join(
+        export_csv(session, campaign, everything=True, chunk_rows=1)))))
+    assert [r["status"] for r in everything] == ["offered", "offered", "waitlist"]
+
+
+@pytest.fixture
+def campaigns_app(sqlite_url, tmp_path):
+    from perks.campaigns.commands import COMMANDS
+    from perks.web.campaigns import blueprint
+    from tests.conftest import make_test_app
+
+    app = make_test_app(sqlite_url, tmp_path)
+    if "campaigns" not in app.blueprints:  # until the factory registers it
+        app.register_blueprint(blueprint)
+    for command in COMMANDS:
+        if command.name not in app.cli.commands:
+            app.cli.add_command(command)
+    yield app
+    app.extensions["perks_engine"].dispose()
+
+
+@pytest.fixture
+def web(campaigns_app):
+    from tests.conftest import AuthActions, gen_user
+
+    gen_user(campaigns_app)
+    client = campaigns_app.test_client()
+    AuthActions(client).login()
+    with Session(campaigns_app.extensions["perks_engine"], expire_on_commit=False) as session:
+        ids = gen_pool(session)
+    return client, ids
+
+
+def _form(**changes):
+    data = {"name": "Coffee week", "perk_description": "Beans", "quantity": "2",
+            "topics": ["coffee"], "topic_mode": "any", "min_topic_weight": "0.3",
+            "score_mode": "percentile", "score_min": "60", "score_max": "100",
+            "followers_min": "100", "languages": "en", "bot_strictness": "balanced",
+            "one_per_person": "y"}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"name": ""}, "Name", "This field is required."),
+    ({"quantity": "0"}, "How many perks", "At least one perk."),
+    ({"topics": None}, "Topics", "Pick at least one topic."),
+    ({"topics": ["knitting"]}, "Topics", "&#39;knitting&#39; is not a valid choice"),
+    ({"score_min": "70", "score_max": "20"}, "To", "Must not be below the lower end."),
+    ({"languages": "en, english!"}, "Languages", "Not language codes: english!."),
+    ({"starts_on": "2026-05-02", "ends_on": "2026-05-01"}, "Ends on", "Ends before it starts."),
+])
+def test_form_shows_a_clear_error_per_field(web, changes, field, message):
+    client, _ids = web
+    response = client.post("/campaigns/new", data=_form(**changes))
+    assert response.status_code == 200
+    assert f"{field}: {message}" in response.data.decode()
+
+
+def test_web_journey_create_decide_why_not_and_export(web, campaigns_app, tmp_path):
+    client, ids = web
+    response = client.post("/campaigns/new", data=_form())
+    assert response.status_code == 302
+    url = response.headers["Location"]
+    page = client.get(url).data.decode()
+    assert "Consent and privacy" in page and "@ana" in page and "2 offered" in page
+    assert "percentile 41, campaign needs ≥ 60" in client.get(url + "?handle=fay").data.decode()
+    response = client.post(url + "/decide", data={"action": "drop", "account_id": ids["ben"]})
+    assert response.status_code == 302
+    assert "1 wait-listed" not in client.get(url).data.decode()  # cai was promoted
+    download = client.get(url + "/export.csv")
+    assert download.headers["Content-Disposition"].startswith('attachment; filename="coffee-week-')
+    out = tmp_path / "cli.csv"
+    result = campaigns_app.test_cli_runner().invoke(args=["export", "Coffee week", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == download.data
+    assert b"\r\n3,offered,cai," in download.data and b",ben," not in download.data
+
+
+def test_another_brand_gets_404_everywhere(web, campaigns_app):
+    client, _ids = web
+    url = client.post("/campaigns/new", data=_form()).headers["Location"]
+    from tests.conftest import AuthActions, gen_user
+
+    gen_user(campaigns_app, email="bo@brand-b.example", brand="Brand B")
+    AuthActions(client).logout()
+    AuthActions(client).login("bo@brand-b.example")
+    for path in ("", "/edit", "/export.csv"):
+        assert client.get(url + path).status_code == 404
+    assert client.post(url + "/decide", data={"action": "drop"}).status_code == 404
+    assert "Coffee week" not in client.get("/campaigns/").data.decode()
+
+
+def test_cli_create_list_and_shortlist(campaigns_app):
+    runner = campaigns_app.test_cli_runner()
+    from tests.conftest import gen_user
+
+    gen_user(campaigns_app)
+    with Session(campaigns_app.extensions["perks_engine"]) as session:
+        gen_pool(session)
+    result = runner.invoke(args=["campaign", "create", "--brand", "brand a", "--name", "Beans",
+                                 "--topics", "coffee", "--quantity", "2", "--score-min", "60",
+                                 "--min-topic-weight", "0.3", "--languages", "en",
+                                 "--followers-min", "100", "--bot-strictness", "0.5"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(runner.invoke(args=["campaign", "list", "--json"]).output)
+    assert [(c["name"], c["brand"], c["topics"]) for c in listed] == [
+        ("Beans", "Brand A", ["coffee"])]
+    shown = json.loads(runner.invoke(args=["shortlist", "Beans", "--json"]).output)
+    assert [s["removed"] for s in shown["funnel"]["stages"]] == [0, 2, 2, 2, 3, 1, 1, 1]
+    assert [r["handle"] for r in shown["shortlist"]] == ["ana", "ben", "cai"]
+    bad = runner.invoke(args=["campaign", "create", "--brand", "Brand A", "--name", "X",
+                              "--topics", "knitting"])
+    assert bad.exit_code == 1 and "not in the taxonomy: knitting" in bad.output
+    assert runner.invoke(args=["shortlist", "nope"]).exit_code == 1

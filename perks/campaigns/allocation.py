@@ -84,6 +84,13 @@ def refresh(session: Session, campaign: Campaign, *, bot_threshold: float,
     return status_counts(session, campaign)
 
 
+def ensure(session: Session, campaign: Campaign, *, bot_threshold: float) -> None:
+    """Build the shortlist if the campaign has none yet (first view, first export)."""
+    if not session.execute(select(entry.c.id).where(entry.c.campaign_id == campaign.id)
+                           .limit(1)).first():
+        refresh(session, campaign, bot_threshold=bot_threshold)
+
+
 def approve(session: Session, campaign: Campaign, account_ids: list[int]) -> Decision:
     """Approve offered accounts (wait-listed ones only while a place is free)."""
     changed = 0

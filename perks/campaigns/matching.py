@@ -382,12 +382,12 @@ def _why_flagged(_session: Session, cond: Conditions, found: Account) -> str | N
     p = found.bot_probability
     if p is None or p < cond.threshold:
         return None
-    reasons = _reason_texts(found.bot_reasons or [])
+    reasons = reason_texts(found.bot_reasons or [])
     return (f"bot probability {p:.2f}, campaign allows < {cond.threshold:.2f}"
             + (f" ({'; '.join(reasons[:3])})" if reasons else ""))
 
 
-def _reason_texts(reasons: Sequence[Any]) -> list[str]:
+def reason_texts(reasons: Sequence[Any]) -> list[str]:
     texts = []
     for reason in reasons:
         if isinstance(reason, dict):

@@ -1,0 +1,95 @@
+"""Export: a campaign's shortlist as CSV for fulfilment, streamed in chunks.
+
+Columns, in order: rank, status, handle, name, platform, profile_url, followers, score,
+percentile, score_version, confidence, topics ("slug:weight" joined by "; "), relevance,
+bot_probability, flags (the detector's reasons joined by "; "). By default only offered and
+approved rows; `everything=True` adds the wait list and dropped rows. UTF-8, optionally with a
+BOM so Excel reads it as UTF-8. Any text cell that starts with = + - @ tab or CR gets a leading
+apostrophe, so a spreadsheet shows it instead of running it (OWASP CSV injection). The web
+download and `perks export` write these exact bytes.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from perks.campaigns.allocation import entries_query
+from perks.campaigns.matching import reason_texts
+from perks.models import AccountTopic, Campaign, Topic
+
+COLUMNS = ("rank", "status", "handle", "name", "platform", "profile_url", "followers", "score",
+           "percentile", "score_version", "confidence", "topics", "relevance",
+           "bot_probability", "flags")
+DEFAULT_STATUSES = ("offered", "approved")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_ROWS = 500
+PROFILE_URLS = {"twitter": "https://x.com/{}", "x": "https://x.com/{}"}
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet will show, not run: formula-like text gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def export_filename(campaign: Campaign, today: date) -> str:
+    """`<campaign-slug>-<date>.csv`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", campaign.name.lower()).strip("-") or f"campaign-{campaign.id}"
+    return f"{slug[:60]}-{today.isoformat()}.csv"
+
+
+def _round(value: float | None, digits: int) -> float | str:
+    return "" if value is None else round(value, digits)
+
+
+def _topics_by_account(session: Session, account_ids: list[int]) -> dict[int, str]:
+    rows = session.execute(
+        select(AccountTopic.account_id, Topic.slug, AccountTopic.weight)
+        .join(Topic, Topic.id == AccountTopic.topic_id)
+        .where(AccountTopic.account_id.in_(account_ids))
+        .order_by(AccountTopic.account_id, AccountTopic.weight.desc(), Topic.slug))
+    out: dict[int, list[str]] = {}
+    for account_id, slug, weight in rows:
+        out.setdefault(account_id, []).append(f"{slug}:{weight:.2f}")
+    return {k: "; ".join(v) for k, v in out.items()}
+
+
+def _line(row: Any, topics: str) -> list[Any]:
+    url_template = PROFILE_URLS.get(row.platform)
+    profile_url = url_template.format(row.screen_name) if url_template else (row.url or "")
+    cells = [row.rank if row.rank is not None else "", row.status, row.screen_name,
+             row.name or "", row.platform, profile_url, row.followers_count,
+             _round(row.influence_score, 1), _round(row.influence_percentile, 1),
+             row.score_version or "", row.score_confidence or "", topics,
+             _round(row.relevance, 4), _round(row.bot_probability, 3),
+             "; ".join(reason_texts(row.bot_reasons or []))]
+    return [safe_cell(cell) for cell in cells]
+
+
+def export_csv(session: Session, campaign: Campaign, *, everything: bool = False,
+               bom: bool = False, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
+    """The shortlist CSV as text chunks (each a few hundred rows), header first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    yield ("\ufeff" if bom else "") + _take(buffer)
+    query = entries_query(campaign, statuses=None if everything else DEFAULT_STATUSES)
+    result = session.execute(query.execution_options(yield_per=chunk_rows))
+    for chunk in result.partitions(chunk_rows):
+        topics = _topics_by_account(session, [row.account_id for row in chunk])
+        writer.writerows(_line(row, topics.get(row.account_id, "")) for row in chunk)
+        yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

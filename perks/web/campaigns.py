@@ -1,0 +1,167 @@
+"""Campaign pages: list, new, edit, the campaign page (funnel, shortlist, why-not), export.
+
+Every route needs login and sees only the current user's brand: another brand's id is a 404.
+"""
+
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from perks.campaigns import allocation, matching
+from perks.campaigns.export import export_csv, export_filename
+from perks.campaigns.forms import CampaignForm
+from perks.campaigns.store import (
+    CampaignError,
+    create_campaign,
+    get_campaign,
+    list_campaigns,
+    topic_choices,
+    update_campaign,
+)
+from perks.db import get_session
+
+blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+PER_PAGE = 50
+
+
+def _own_campaign(campaign_id: int):
+    campaign = get_campaign(session=get_session(), brand_id=current_user.brand_id,
+                            campaign_id=campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+@blueprint.route("/")
+@login_required
+def index():
+    campaigns = list_campaigns(session=get_session(), brand_id=current_user.brand_id)
+    return render_template("campaigns/index.html", campaigns=campaigns)
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    session = get_session()
+    form = CampaignForm(topic_choices=topic_choices(session))
+    if form.validate_on_submit():
+        try:
+            campaign = create_campaign(session=session, brand_id=current_user.brand_id,
+                                       data=form.campaign_data())
+        except CampaignError as error:
+            session.rollback()
+            form.name.errors = [*form.name.errors, str(error)]
+        else:
+            session.commit()
+            flash(f"Campaign “{campaign.name}” created.", "info")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=None)
+
+
+@blueprint.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(campaign_id: int):
+    session = get_session()
+    campaign = _own_campaign(campaign_id)
+    form = CampaignForm.for_campaign(campaign, topic_choices=topic_choices(session))
+    if form.validate_on_submit():
+        try:
+            update_campaign(session=session, campaign=campaign, data=form.campaign_data())
+            allocation.refresh(session, campaign,
+                               bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+        except CampaignError as error:
+            session.rollback()
+            form.name.errors = [*form.name.errors, str(error)]
+        else:
+            session.commit()
+            flash("Campaign saved; the shortlist kept its decisions.", "info")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=campaign)
+
+
+@blueprint.route("/<int:campaign_id>")
+@login_required
+def show(campaign_id: int):
+    session = get_session()
+    campaign = _own_campaign(campaign_id)
+    threshold = matching.bot_threshold(campaign.bot_strictness)
+    allocation.ensure(session, campaign, bot_threshold=threshold)
+    session.commit()
+    funnel = matching.funnel(session, campaign, bot_threshold=threshold)
+    sort = request.args.get("sort", "rank")
+    status = request.args.get("status", "")
+    statuses = (status,) if status in allocation.status_counts(session, campaign) else None
+    page = allocation.shortlist_page(session, campaign, page=request.args.get("page", 1, type=int),
+                                     per_page=PER_PAGE, statuses=statuses, sort=sort)
+    handle = request.args.get("handle", "").strip()[:100]
+    answer = (matching.why_not(session, campaign, handle, bot_threshold=threshold)
+              if handle else None)
+    return render_template("campaigns/show.html", campaign=campaign, funnel=funnel,
+                           page=page, sort=sort, status=status, handle=handle, answer=answer,
+                           counts=allocation.status_counts(session, campaign))
+
+
+@blueprint.route("/<int:campaign_id>/refresh", methods=["POST"])
+@login_required
+def refresh(campaign_id: int):
+    session = get_session()
+    campaign = _own_campaign(campaign_id)
+    allocation.refresh(session, campaign,
+                       bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+    session.commit()
+    flash("Shortlist refreshed from the current scores; decisions kept.", "info")
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+
+
+@blueprint.route("/<int:campaign_id>/decide", methods=["POST"])
+@login_required
+def decide(campaign_id: int):
+    session = get_session()
+    campaign = _own_campaign(campaign_id)
+    ids = [int(x) for x in request.form.getlist("account_id") if x.isdigit()]
+    action = request.form.get("action")
+    try:
+        if action == "approve":
+            decision = allocation.approve(session, campaign, ids)
+            flash(f"{decision.changed} approved.", "info")
+        elif action == "drop":
+            decision = allocation.drop(session, campaign, ids)
+            flash(f"{decision.changed} dropped, {len(decision.promoted)} promoted from the "
+                  "wait list.", "info")
+        else:
+            abort(400)
+    except allocation.AllocationError as error:
+        session.rollback()
+        flash(str(error), "error")
+    else:
+        session.commit()
+    return redirect(request.form.get("back") if str(request.form.get("back", "")).startswith(
+        f"/campaigns/{campaign_id}") else url_for("campaigns.show", campaign_id=campaign_id))
+
+
+@blueprint.route("/<int:campaign_id>/export.csv")
+@login_required
+def export(campaign_id: int):
+    session = get_session()
+    campaign = _own_campaign(campaign_id)
+    allocation.ensure(session, campaign,
+                      bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+    session.commit()
+    everything = request.args.get("all") == "1"
+    bom = request.args.get("bom") == "1"
+    chunks = (chunk.encode("utf-8") for chunk in
+              export_csv(session, campaign, everything=everything, bom=bom))
+    name = export_filename(campaign, datetime.now(UTC).date())
+    return Response(stream_with_context(chunks), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
