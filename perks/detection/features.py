@@ -1,0 +1,146 @@
+"""Profile features for the bot model, computed column-wise for a batch of accounts.
+
+The Botometer-lite set (Yang et al., AAAI 2020) minus `verified` (it separates the classes in
+some collections and means nothing in others): log-scaled counts, growth rates per hour of
+account age measured at `observed_at` (never today), the followers/friends ratio, name and
+screen-name lengths and digit counts, bio length and the screen-name likelihood against
+character-bigram frequencies of genuine handles. Unknown values stay NaN; the model
+(HistGradientBoosting) routes NaN itself, so nothing is imputed here.
+
+Activity aggregates (automation share, retweet share...) are not model features: no training
+collection carries them. The plain rules in `perks.detection.reasons` read them directly.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from perks.paths import DATA_DIR
+
+BIGRAMS_PATH = DATA_DIR / "screen_name_bigrams.json"
+COUNTS = ("statuses_count", "followers_count", "friends_count", "favourites_count",
+          "listed_count")
+FEATURE_NAMES = (
+    "log_statuses", "log_followers", "log_friends", "log_favourites", "log_listed",
+    "default_profile", "default_profile_image", "profile_use_background_image",
+    "statuses_per_hour", "followers_per_hour", "friends_per_hour", "favourites_per_hour",
+    "listed_per_hour", "followers_friends_ratio",
+    "screen_name_length", "screen_name_digits", "name_length", "name_digits",
+    "description_length", "screen_name_likelihood",
+)
+# Screen-name alphabet: 0 = start/end, 1-26 letters, 27-36 digits, 37 '_', 38 anything else.
+ALPHABET_SIZE = 39
+_HANDLE_WIDTH, _NAME_WIDTH = 32, 50
+
+
+def _char_classes() -> np.ndarray:
+    table = np.full(128, 38, dtype=np.int64)  # ASCII only; other code points map to 38
+    table[0] = 0
+    for offset in range(26):
+        table[ord("a") + offset] = table[ord("A") + offset] = 1 + offset
+    for digit in range(10):
+        table[ord("0") + digit] = 27 + digit
+    table[ord("_")] = 37
+    return table
+
+
+_CLASSES = _char_classes()
+
+
+def _codepoints(texts: list[str], width: int) -> np.ndarray:
+    """(n, width) matrix of code points, 0-padded: numpy's fixed-width unicode viewed as ints."""
+    if not texts:
+        return np.zeros((0, width), dtype=np.uint32)
+    return np.asarray(texts, dtype=f"U{width}").view(np.uint32).reshape(len(texts), width)
+
+
+def _bigram_indices(handles: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Bigram ids (n, width+1) of each handle padded with start/end markers, and their mask."""
+    points = _codepoints(handles, _HANDLE_WIDTH)
+    classes = np.where(points < 128, _CLASSES[np.minimum(points, 127)], 38)
+    padded = np.zeros((len(handles), _HANDLE_WIDTH + 2), dtype=np.int64)
+    padded[:, 1:-1] = classes
+    lengths = (points != 0).sum(axis=1)
+    ids = padded[:, :-1] * ALPHABET_SIZE + padded[:, 1:]
+    mask = np.arange(_HANDLE_WIDTH + 1)[None, :] <= lengths[:, None]
+    return ids, mask
+
+
+def bigram_log_table(handles: list[str], weights: np.ndarray | None = None) -> np.ndarray:
+    """Add-one smoothed log frequencies of every bigram (with start/end markers)."""
+    ids, mask = _bigram_indices(handles)
+    row_weight = np.ones(len(handles)) if weights is None else np.asarray(weights, float)
+    counts = np.bincount(ids[mask], weights=np.broadcast_to(row_weight[:, None], ids.shape)[mask],
+                         minlength=ALPHABET_SIZE ** 2)
+    return np.log((counts + 1.0) / (counts.sum() + ALPHABET_SIZE ** 2))
+
+
+@cache
+def _shipped_table(path: Path = BIGRAMS_PATH) -> np.ndarray:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    table = np.asarray(data["log_frequency"], dtype=float)
+    if table.shape != (ALPHABET_SIZE ** 2,):
+        raise ValueError(f"{path}: expected {ALPHABET_SIZE ** 2} bigram log frequencies")
+    return table
+
+
+def screen_name_likelihood(handles: list[str], table: np.ndarray | None = None) -> np.ndarray:
+    """Log of the geometric mean of the bigram frequencies of each handle (higher = name-like)."""
+    table = _shipped_table() if table is None else table
+    ids, mask = _bigram_indices(handles)
+    return np.where(mask, table[ids], 0.0).sum(axis=1) / mask.sum(axis=1)
+
+
+def _column(accounts: Sequence[Mapping[str, Any]], key: str) -> list[Any]:
+    return [account.get(key) for account in accounts]
+
+
+def _numbers(values: list[Any]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _timestamps(values: list[datetime | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else v.timestamp() for v in values], dtype=float)
+
+
+def _texts(values: list[Any]) -> list[str]:
+    return [v if isinstance(v, str) else "" for v in values]
+
+
+def _digits(texts: list[str], width: int) -> np.ndarray:
+    points = _codepoints(texts, width)
+    return ((points >= 48) & (points <= 57)).sum(axis=1).astype(float)
+
+
+def compute_features(accounts: Sequence[Mapping[str, Any]],
+                     bigram_table: np.ndarray | None = None) -> np.ndarray:
+    """(len(accounts), len(FEATURE_NAMES)) float matrix; NaN where a value is unknown."""
+    n = len(accounts)
+    out = np.empty((n, len(FEATURE_NAMES)), dtype=float)
+    counts = np.column_stack([_numbers(_column(accounts, key)) for key in COUNTS]) if n else (
+        np.zeros((0, len(COUNTS))))
+    out[:, 0:5] = np.log1p(counts)
+    for j, key in enumerate(("default_profile", "default_profile_image",
+                             "profile_use_background_image")):
+        out[:, 5 + j] = _numbers(_column(accounts, key))
+    age_hours = (_timestamps(_column(accounts, "observed_at"))
+                 - _timestamps(_column(accounts, "created_at"))) / 3600.0
+    # A profile read within its first hour counts as one hour old; rates stay finite.
+    age_hours = np.maximum(age_hours, 1.0)
+    out[:, 8:13] = np.log1p(counts / age_hours[:, None])
+    out[:, 13] = np.log1p(counts[:, 1]) - np.log1p(counts[:, 2])
+    handles = _texts(_column(accounts, "screen_name"))
+    names = _texts(_column(accounts, "name"))
+    out[:, 14] = np.fromiter(map(len, handles), dtype=float, count=n)
+    out[:, 15] = _digits(handles, _HANDLE_WIDTH)
+    out[:, 16] = np.fromiter(map(len, names), dtype=float, count=n)
+    out[:, 17] = _digits(names, _NAME_WIDTH)
+    out[:, 18] = np.fromiter(map(len, _texts(_column(accounts, "description"))), dtype=float,
+                             count=n)
+    out[:, 19] = screen_name_likelihood(handles, bigram_table)
+    return out

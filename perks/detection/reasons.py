@@ -1,0 +1,230 @@
+"""Plain-word reasons for a flag: named rules next to the model, and what moved the model.
+
+Rules read the raw account (activity aggregates when an import carried them, counts always)
+and flag on their own, without the model. Model reasons come from counterfactuals: a group of
+related features is reset to the genuine population's median and the drop in probability says
+how much that group pushed the account up. Only groups that moved the probability by at least
+MIN_DROP, and whose values lie outside the genuine middle 80%, become reasons, so a small change
+in the inputs does not swap one reason for another.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from perks.detection.features import FEATURE_NAMES
+
+MIN_DROP = 0.05
+REASONS_PER_ACCOUNT = 3
+
+
+def _n(value: float) -> str:
+    return f"{int(round(value)):,}"
+
+
+def _share(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def _get(account: Mapping[str, Any], key: str) -> float | None:
+    value = account.get(key)
+    return None if value is None else float(value)
+
+
+def _age_days(account: Mapping[str, Any]) -> float | None:
+    created, observed = account.get("created_at"), account.get("observed_at")
+    if created is None or observed is None:
+        return None
+    return max((observed - created).total_seconds() / 86400.0, 1 / 24)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    check: Callable[[Mapping[str, Any]], str | None]  # the reason, or None when it does not fire
+
+
+def _automation(a: Mapping[str, Any]) -> str | None:
+    share = _get(a, "automation_share")
+    if share is not None and share >= 0.5:
+        return f"{_share(share)} of posts come from automation tools"
+    return None
+
+
+def _auto_retweets(a: Mapping[str, Any]) -> str | None:
+    share, per_day = _get(a, "retweet_share"), _get(a, "posts_per_day")
+    if share is not None and share >= 0.9 and (per_day is None or per_day >= 5):
+        return f"{_share(share)} of posts are retweets"
+    return None
+
+
+def _clockwork(a: Mapping[str, Any]) -> str | None:
+    regularity = _get(a, "interval_regularity")
+    if regularity is not None and regularity >= 0.9:
+        return "posts at machine-regular intervals"
+    return None
+
+
+def _duplicates(a: Mapping[str, Any]) -> str | None:
+    share = _get(a, "duplicate_text_share")
+    if share is not None and share >= 0.5:
+        return f"{_share(share)} of posts repeat the same text"
+    return None
+
+
+def _posting_flood(a: Mapping[str, Any]) -> str | None:
+    per_day = _get(a, "posts_per_day")
+    if per_day is None:
+        age = _age_days(a)
+        per_day = None if age is None or age < 7 else float(a.get("statuses_count") or 0) / age
+    if per_day is not None and per_day >= 100:
+        return f"posted {_n(per_day)} times a day"
+    return None
+
+
+def _follow_back_ring(a: Mapping[str, Any]) -> str | None:
+    friends, followers = a.get("friends_count") or 0, a.get("followers_count") or 0
+    if min(friends, followers) >= 2000 and 0.9 <= followers / friends <= 1.1:
+        return f"follows {_n(friends)} and is followed by {_n(followers)}: a follow-back ring"
+    return None
+
+
+def _volume_without_audience(a: Mapping[str, Any]) -> str | None:
+    statuses, followers = a.get("statuses_count") or 0, a.get("followers_count") or 0
+    if statuses >= 5000 and followers < 20:
+        return f"{_n(statuses)} posts but only {_n(followers)} followers"
+    return None
+
+
+def _score_without_activity(a: Mapping[str, Any]) -> str | None:
+    statuses, followers = a.get("statuses_count") or 0, a.get("followers_count") or 0
+    percentile = a.get("influence_percentile")
+    high = followers >= 10_000 or (percentile is not None and percentile >= 90)
+    if high and statuses <= 10:
+        return f"followed by {_n(followers)} but posted only {_n(statuses)} times"
+    return None
+
+
+RULES = (
+    Rule("automation_tools", "at least half the posts come from automation tools", _automation),
+    Rule("auto_retweets", "at least 90% retweets at 5 or more posts a day", _auto_retweets),
+    Rule("clockwork_posting", "posting-interval regularity 0.9 or more", _clockwork),
+    Rule("duplicate_text", "at least half the posts repeat the same text", _duplicates),
+    Rule("posting_flood", "100 or more posts a day", _posting_flood),
+    Rule("follow_back_ring", "friends and followers both 2,000+ and within 10%", _follow_back_ring),
+    Rule("volume_without_audience", "5,000+ posts and under 20 followers",
+         _volume_without_audience),
+    Rule("score_without_activity", "10,000+ followers or a top-decile score, 10 posts or fewer",
+         _score_without_activity),
+)
+
+
+def apply_rules(account: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(rule id, reason) for every rule that fires on the account."""
+    fired = []
+    for rule in RULES:
+        reason = rule.check(account)
+        if reason:
+            fired.append((rule.id, reason))
+    return fired
+
+
+# --- model reasons ---------------------------------------------------------------------
+
+def _index(*names: str) -> list[int]:
+    return [FEATURE_NAMES.index(name) for name in names]
+
+
+def _friends_phrase(a: Mapping[str, Any], low: bool) -> str:
+    friends, followers = a.get("friends_count") or 0, a.get("followers_count") or 0
+    return f"follows {_n(friends)}, followed by {_n(followers)}"
+
+
+def _posting_phrase(a: Mapping[str, Any], low: bool) -> str:
+    statuses, age = a.get("statuses_count") or 0, _age_days(a)
+    if age is None:
+        return f"{_n(statuses)} posts in total"
+    if age < 60:
+        return f"account {_n(age)} days old with {_n(statuses)} posts"
+    return (f"only {_n(statuses)} posts in {_n(age / 365.25 * 12)} months" if low
+            else f"posted {statuses / age:,.0f} times a day")
+
+
+def _likes_phrase(a: Mapping[str, Any], low: bool) -> str:
+    likes = a.get("favourites_count") or 0
+    return f"has liked only {_n(likes)} posts" if low else f"has liked {_n(likes)} posts"
+
+
+def _listed_phrase(a: Mapping[str, Any], low: bool) -> str:
+    listed = a.get("listed_count") or 0
+    return "on nobody's lists" if listed == 0 else f"on only {_n(listed)} lists"
+
+
+def _profile_phrase(a: Mapping[str, Any], low: bool) -> str:
+    parts = []
+    if not a.get("description"):
+        parts.append("empty bio")
+    if a.get("default_profile_image"):
+        parts.append("default profile image")
+    elif a.get("default_profile"):
+        parts.append("default profile theme")
+    if not parts:
+        return f"bio of only {len(a.get('description') or '')} characters"
+    return " and ".join(parts)
+
+
+def _handle_phrase(a: Mapping[str, Any], low: bool) -> str:
+    handle = str(a.get("screen_name") or "")
+    digits = sum(ch.isdigit() for ch in handle)
+    if digits >= 3:
+        return f"screen name with {digits} digits"
+    return "screen name unlike a person's name"
+
+
+# (feature indices reset together, phrase builder); each builder gets `low`: the account sits
+# below the genuine median on the group's first feature.
+REASON_GROUPS = (
+    (_index("log_friends", "log_followers", "followers_friends_ratio", "friends_per_hour",
+            "followers_per_hour"), _friends_phrase),
+    (_index("log_statuses", "statuses_per_hour"), _posting_phrase),
+    (_index("log_favourites", "favourites_per_hour"), _likes_phrase),
+    (_index("log_listed", "listed_per_hour"), _listed_phrase),
+    (_index("default_profile", "default_profile_image", "profile_use_background_image",
+            "description_length"), _profile_phrase),
+    (_index("screen_name_length", "screen_name_digits", "screen_name_likelihood", "name_length",
+            "name_digits"), _handle_phrase),
+)
+
+
+def model_reasons(predict: Callable[[np.ndarray], np.ndarray], features: np.ndarray,
+                  probabilities: np.ndarray, accounts: list[Mapping[str, Any]],
+                  quantiles: np.ndarray) -> list[list[str]]:
+    """Reasons for each row of `features`, strongest first.
+
+    `quantiles` is (3, n_features): the genuine population's 10th, 50th and 90th percentiles.
+    """
+    n, k = len(features), len(REASON_GROUPS)
+    if n == 0:
+        return []
+    low_q, median, high_q = quantiles
+    trial = np.repeat(features, k, axis=0)
+    for g, (columns, _) in enumerate(REASON_GROUPS):
+        trial[g::k, columns] = median[columns]
+    drops = probabilities[:, None] - predict(trial).reshape(n, k)
+    outside = np.stack([((features[:, c] < low_q[c]) | (features[:, c] > high_q[c])).any(axis=1)
+                        for c, _ in REASON_GROUPS], axis=1)
+    drops = np.where(outside & (drops >= MIN_DROP), drops, 0.0)
+    reasons = []
+    for i in range(n):
+        order = [g for g in np.argsort(-drops[i], kind="stable") if drops[i, g] > 0]
+        row = []
+        for g in order[:REASONS_PER_ACCOUNT]:
+            columns, phrase = REASON_GROUPS[g]
+            first = columns[0]
+            low = bool(features[i, first] < median[first])
+            row.append(phrase(accounts[i], low))
+        reasons.append(row)
+    return reasons
