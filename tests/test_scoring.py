@@ -14,6 +14,7 @@ from perks.importing import import_records
 from perks.models import Account, AccountTopic, ScoreSnapshot, Topic
 from perks.scoring import influence
 from perks.scoring.commands import score_command
+from perks.scoring.history import score_history
 from perks.scoring.influence import (
     COMPONENT_NAMES,
     COMPONENTS,
@@ -292,6 +293,12 @@ def test_version_change_keeps_snapshots_and_reports_what_moved(session, monkeypa
             for s in snapshots} == before
     assert {s.score_version for s in snapshots} == {"1"}
     assert all(s.scored_at is not None and s.taken_at is not None for s in snapshots)
+    big_id = accounts_by_handle(session)["big"].id
+    history = score_history(session, big_id)
+    assert [h["score_version"] for h in history] == ["2", "1"]
+    assert history[0]["influence_score"] == after[big_id] and history[0]["superseded_at"] is None
+    assert history[1]["influence_score"] == before[big_id][0]
+    assert history[1]["superseded_at"] is not None
     # Same version again: recompute, no new snapshots, nothing to report.
     again = score_pool(session)
     assert again.snapshots == 0 and again.moved_over_10 is None and again.previous_versions == {}
@@ -303,6 +310,8 @@ class FakeDetector:
 
     def assess(self, accounts):
         from types import SimpleNamespace
+
+        assert all(a["influence_percentile"] is not None for a in accounts)  # this run's
 
         return [SimpleNamespace(probability=0.9 if a["statuses_count"] > 100_000 else 0.1,
                                 flagged=a["statuses_count"] > 100_000,

@@ -211,11 +211,18 @@ def _first_pass(session: Session, age: Any, chunk_size: int, summary: ScoreSumma
 
 def _second_pass_columns(age: Any, detector: Any | None) -> list[Any]:
     columns = [*_input_columns(age), ACCOUNT.c.description, ACCOUNT.c.post_text]
-    if detector is not None:  # the detector reads whatever account columns it needs
-        taken = {"id", "followers_count", "statuses_count", "favourites_count", "listed_count",
-                 "posts_per_day", "description", "post_text"}
-        columns += [column for column in ACCOUNT.c if column.name not in taken]
+    if detector is not None:  # the profile and activity columns, not scores or bookkeeping
+        columns += [column for column in ACCOUNT.c if column.name not in _NOT_FOR_DETECTOR]
     return columns
+
+
+_NOT_FOR_DETECTOR = {
+    "id", "followers_count", "statuses_count", "favourites_count", "listed_count",
+    "posts_per_day", "description", "post_text",  # already selected
+    "influence_score", "influence_percentile", "score_components", "score_version",
+    "score_confidence", "bot_probability", "bot_reasons", "bot_model_version", "scored_at",
+    "first_imported_at", "updated_at", "source_file", "import_run_id",
+}
 
 
 def _snapshot(session: Session, first_id: int, last_id: int, version: str,
@@ -264,7 +271,12 @@ def _components_json(scores: influence.InfluenceScores) -> list[str]:
 def _assess_bots(detector: Any, rows: list[Any], values: list[dict[str, Any]],
                  summary: ScoreSummary) -> None:
     clock = time.perf_counter()
-    assessments = detector.assess([row._mapping for row in rows])
+    # The detector sees this run's score and percentile, not the stale stored ones.
+    assessments = detector.assess([
+        {**row._mapping, "influence_score": value["b_score"],
+         "influence_percentile": value["b_percentile"], "score_confidence": value["b_confidence"],
+         "score_version": value["b_version"]}
+        for row, value in zip(rows, values, strict=True)])
     for value, assessment in zip(values, assessments, strict=True):
         value["b_bot_probability"] = float(assessment.probability)
         value["b_bot_reasons"] = json.dumps(list(assessment.reasons))
