@@ -24,6 +24,7 @@ without topics counts every account at weight 1. Ties break by account id, lowes
 Counting and ranking are SQL: the pool never comes into Python. No Flask here.
 """
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -77,11 +78,17 @@ def bot_threshold(strictness: str | float | None) -> float:
     except (TypeError, ValueError):
         pass
     try:
-        from perks.detection import Detector  # type: ignore[attr-defined]
-
-        return float(Detector.threshold_for(strictness))
+        return float(_detector().threshold_for({"balanced": "standard"}.get(strictness,
+                                                                          strictness)))
     except Exception:  # noqa: BLE001 - detector missing or not trained: the documented default
         return DEFAULT_BOT_THRESHOLD
+
+
+@functools.cache
+def _detector() -> Any:
+    from perks.detection import Detector  # loaded once per process: the model file is large
+
+    return Detector.load()
 
 
 @dataclass
