@@ -18,7 +18,7 @@ from perks.users import get_or_create_brand
 # row is removed by exactly one stage, noted on the right.
 POOL = {
     "ana": ({"coffee": 0.9}, 90, 0.1, {"person_id": "p1"}),          # offered (rank 1)
-    "ben": ({"coffee": 0.8}, 80, 0.2, {}),                           # offered (rank 2)
+    "ben": ({"coffee": 0.8}, 80, 0.05, {}),                          # offered (rank 2)
     "cai": ({"coffee": 0.5, "baking": 0.9}, 70, None, {}),           # wait-listed (rank 3)
     "dan": (None, 95, 0.1, {}),                                      # topic: none
     "eve": ({"coffee": 0.2}, 95, 0.1, {}),                           # topic: weight too low
