@@ -30,10 +30,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from perks.web import auth, pages
+    from perks.web import auth, campaigns, pages
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(campaigns.blueprint)
 
 
 def register_commands(app: Flask) -> None:

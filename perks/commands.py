@@ -24,8 +24,14 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 def register(app: Flask) -> None:
-    for command in (init_command, demo_command, serve_command, import_command, account_command,
-                    user_group):
+    """Add every stage's commands to the app's command group (and so to `perks`)."""
+    from perks.campaigns.commands import COMMANDS as CAMPAIGN_COMMANDS
+    from perks.detection.commands import COMMANDS as DETECTION_COMMANDS
+    from perks.scoring.commands import COMMANDS as SCORING_COMMANDS
+
+    own = [init_command, demo_command, serve_command, import_command, account_command,
+           user_group]
+    for command in own + SCORING_COMMANDS + DETECTION_COMMANDS + CAMPAIGN_COMMANDS:
         app.cli.add_command(command)
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from perks.accounts import account_summary, search_accounts
+from perks.campaigns.store import list_campaigns
 from perks.db import get_session
 from perks.models import Account
 
@@ -20,8 +21,10 @@ def healthz():
 @blueprint.route("/")
 @login_required
 def home():
-    total = get_session().execute(text("SELECT COUNT(*) FROM account")).scalar_one()
-    return render_template("pages/home.html", campaigns=[], pool_size=total,
+    session = get_session()
+    total = session.execute(text("SELECT COUNT(*) FROM account")).scalar_one()
+    campaigns = list_campaigns(session=session, brand_id=current_user.brand_id)
+    return render_template("pages/home.html", campaigns=campaigns, pool_size=total,
                            brand=current_user.brand_name)
 
 
