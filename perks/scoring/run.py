@@ -25,11 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 from sqlalchemy import (
-    JSON,
-    Text,
     bindparam,
-    cast,
-    delete,
     extract,
     func,
     insert,
@@ -37,29 +33,17 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from perks.accounts import sync_topics, topic_ids_by_slug
-from perks.models import Account, AccountTopic, ScoreSnapshot, utcnow
+from perks.models import Account, ScoreSnapshot, utcnow
 from perks.scoring import influence
 from perks.scoring.influence import CONFIDENCE_STATES, InfluenceInputs, score_influence
+from perks.scoring.topic_rows import PreserialisedJSON, topic_text, write_inferred_topics
 from perks.topics import TopicInferrer
 
 MOVED_POINTS = 10.0  # the report counts accounts whose score moved by more than this
 ACCOUNT = Account.__table__
-TOPIC = AccountTopic.__table__
-
-
-class _JSONText(TypeDecorator):
-    """A JSON column value we serialised ourselves: SQLAlchemy's JSON binding halves the write
-    rate of these executemany updates, and a plain String bind is refused by PostgreSQL."""
-
-    impl = JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect: Any) -> None:
-        return None
 
 
 @dataclass
@@ -140,7 +124,14 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
         clock = time.perf_counter()
         _write_scores(session, values, detector is not None)
         summary.timings["write"] += time.perf_counter() - clock
-        _write_topics(session, inferrer, rows, topic_ids, summary)
+        clock = time.perf_counter()
+        counts = write_inferred_topics(
+            session, inferrer=inferrer, topic_ids=topic_ids, account_ids=[r.id for r in rows],
+            texts=[topic_text(r.description, r.post_text) for r in rows])
+        summary.topics_inferred += counts.rows
+        summary.accounts_with_topics += counts.accounts
+        summary.imported_topics_kept += counts.imported_kept
+        summary.timings["topics"] += time.perf_counter() - clock
         session.commit()
         if progress:
             progress(len(rows))
@@ -294,62 +285,6 @@ def _write_scores(session: Session, values: list[dict[str, Any]], with_bots: boo
                     "bot_model_version": "b_bot_model_version"}
     json_columns = {"score_components", "bot_reasons"}
     statement = update(ACCOUNT).where(ACCOUNT.c.id == bindparam("b_id")).values(
-        {name: bindparam(param, type_=_JSONText if name in json_columns else None)
+        {name: bindparam(param, type_=PreserialisedJSON if name in json_columns else None)
          for name, param in columns.items()})
     session.execute(statement, values)
-
-
-def _write_topics(session: Session, inferrer: TopicInferrer, rows: list[Any],
-                  topic_ids: dict[str, int], summary: ScoreSummary) -> None:
-    """Bring the chunk's inferred topics up to date; topics the import gave stay as they are.
-
-    Only differences are written, so re-scoring an unchanged pool writes no topic rows.
-    """
-    clock = time.perf_counter()
-    matches = inferrer.infer([_topic_text(row.description, row.post_text) for row in rows])
-    # Evidence is compared as JSON text: decoding every stored row would cost more than inferring.
-    stored = session.execute(
-        select(TOPIC.c.account_id, TOPIC.c.topic_id, TOPIC.c.weight,
-               cast(TOPIC.c.evidence, Text), TOPIC.c.source)
-        .where(TOPIC.c.account_id.between(rows[0].id, rows[-1].id))).all()
-    imported = {(a, t) for a, t, _w, _e, source in stored if source == "imported"}
-    inferred = {(a, t): (w, e) for a, t, w, e, source in stored if source == "inferred"}
-    wanted: dict[tuple[int, int], tuple[float, str]] = {}
-    for row, found in zip(rows, matches, strict=True):
-        given = False
-        for match in found:
-            key = (row.id, topic_ids[match.slug])
-            if key in imported:
-                summary.imported_topics_kept += 1
-                continue
-            wanted[key] = (match.weight, json.dumps(list(match.evidence)))
-            given = True
-        summary.accounts_with_topics += given
-    gone = [{"b_account": a, "b_topic": t} for a, t in inferred.keys() - wanted.keys()]
-    changed, new = [], []
-    for (account_id, topic_id), (weight, evidence) in wanted.items():
-        before = inferred.get((account_id, topic_id))
-        if before is None:
-            new.append({"b_account": account_id, "b_topic": topic_id, "b_weight": weight,
-                        "b_evidence": evidence})
-        elif before != (weight, evidence):
-            changed.append({"b_account": account_id, "b_topic": topic_id, "b_weight": weight,
-                            "b_evidence": evidence})
-    by_key = (TOPIC.c.account_id == bindparam("b_account")) & (
-        TOPIC.c.topic_id == bindparam("b_topic"))
-    if gone:
-        session.execute(delete(TOPIC).where(by_key), gone)
-    evidence = bindparam("b_evidence", type_=_JSONText)
-    if changed:
-        session.execute(update(TOPIC).where(by_key).values(
-            weight=bindparam("b_weight"), evidence=evidence), changed)
-    if new:
-        session.execute(insert(TOPIC).values(
-            account_id=bindparam("b_account"), topic_id=bindparam("b_topic"),
-            weight=bindparam("b_weight"), source="inferred", evidence=evidence), new)
-    summary.topics_inferred += len(wanted)
-    summary.timings["topics"] += time.perf_counter() - clock
-
-
-def _topic_text(description: str | None, post_text: str | None) -> str:
-    return "\n".join(text for text in (description, post_text) if text)
