@@ -353,3 +353,8 @@ def test_components_are_stored_as_the_same_json_the_dicts_give():
 
     result = scored(gen_account(), gen_account(created_at=None, followers_count=7))
     assert [json.loads(text) for text in _components_json(result)] == result.component_dicts()
+
+
+def test_score_pool_on_an_empty_pool(session):
+    summary = score_pool(session)
+    assert summary.accounts == 0 and summary.snapshots == 0 and summary.moved_over_10 is None
