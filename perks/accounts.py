@@ -78,30 +78,3 @@ def account_topics(session: Session, account_id: int) -> list[dict[str, Any]]:
         .where(AccountTopic.account_id == account_id)
         .order_by(AccountTopic.weight.desc(), Topic.slug))
     return [dict(row._mapping) for row in rows]
-
-
-PROFILE_FIELDS = (
-    "platform", "screen_name", "name", "description", "location", "lang", "url", "created_at",
-    "followers_count", "friends_count", "statuses_count", "favourites_count", "listed_count",
-    "verified", "protected", "default_profile", "default_profile_image", "geo_enabled",
-    "observed_at", "source_file",
-)
-ACTIVITY_AND_SCORE_FIELDS = (
-    "posts_per_day", "retweet_share", "reply_share", "url_share", "automation_share",
-    "distinct_sources", "interval_regularity", "duplicate_text_share",
-    "influence_score", "influence_percentile", "score_components", "score_version",
-    "score_confidence", "bot_probability", "bot_reasons", "bot_model_version", "scored_at",
-)
-
-
-def account_summary(session: Session, account: Account) -> dict[str, Any]:
-    """Everything `perks account --json` and the account page show, JSON-ready."""
-    summary: dict[str, Any] = {"id": account.platform_id}
-    for name in PROFILE_FIELDS + ACTIVITY_AND_SCORE_FIELDS:
-        value = getattr(account, name)
-        summary[name] = value.isoformat() if hasattr(value, "isoformat") else value
-    summary["consent"] = {"state": account.consent, "protected": account.protected,
-                          "birth_year": account.birth_year, "is_minor": account.is_minor}
-    summary["person_id"] = account.person_id
-    summary["topics"] = account_topics(session, account.id)
-    return summary

@@ -14,10 +14,11 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from perks import db
-from perks.accounts import account_summary, find_account
+from perks.accounts import find_account
 from perks.importing import ImportFormatError, import_file
 from perks.importing.records import RowError, parse_time
 from perks.models import ROLES
+from perks.profiles import account_summary
 from perks.users import UserError, create_user, get_or_create_brand
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -76,6 +77,8 @@ def demo_command(accounts: int, seed: int, as_json: bool) -> None:
         result = run_demo(session=session, accounts=accounts, seed=seed, progress=progress,
                           hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     summary = {"accounts": {"imported": result.pool.imported, "updated": result.pool.updated},
+               "scored": result.scores.accounts, "bots_flagged": result.scores.bots_flagged,
+               "campaign": result.campaign, "shortlist": result.shortlist,
                "brand": result.brand, "email": result.email, "password": result.password,
                "database": _safe_url(current_app.config["DATABASE_URL"])}
     if as_json:
@@ -83,7 +86,12 @@ def demo_command(accounts: int, seed: int, as_json: bool) -> None:
         return
     click.echo(f"Demo pool: {result.pool.imported:,} new and {result.pool.updated:,} refreshed "
                f"accounts in {summary['database']}")
-    click.echo(f"Brand: {result.brand}")
+    flagged = result.scores.bots_flagged
+    click.echo(f"Scored {result.scores.accounts:,} accounts; " + (
+        f"{flagged:,} flagged as likely automated or gamed" if flagged is not None
+        else f"bot probabilities {result.scores.bots}"))
+    click.echo(f"Brand: {result.brand}, campaign: {result.campaign!r} "
+               f"({', '.join(f'{n} {s}' for s, n in sorted(result.shortlist.items()))})")
     click.echo(f"Log in with {result.email} / {result.password} after `perks serve` "
                "at http://127.0.0.1:8000/login")
 

@@ -4,10 +4,11 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from perks.accounts import account_summary, search_accounts
+from perks.accounts import search_accounts
 from perks.campaigns.store import list_campaigns
 from perks.db import get_session
 from perks.models import Account
+from perks.profiles import account_summary
 
 blueprint = Blueprint("pages", __name__)
 
