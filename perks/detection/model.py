@@ -9,7 +9,6 @@ explicit list of trusted types; anything else in a model file is refused.
 
 import json
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +81,7 @@ def fit(features: np.ndarray, labels: np.ndarray, groups: np.ndarray,
 
 
 def save(model: CalibratedClassifierCV, path: Path = MODEL_PATH) -> None:
+    # skops names array members by object id, so equal models differ in bytes, not in output.
     sio.dump(model, path)
 
 
@@ -256,7 +256,6 @@ def model_card(*, version: str, data_sha256: str, metrics: dict[str, Any],
     return {
         "name": "perks bot detector",
         "version": version,
-        "created": datetime.now(UTC).date().isoformat(),
         "training_data": {"path": "data/bot_training.csv", "sha256": data_sha256, "rows": n,
                           "rows_per_group": counts},
         "features": list(FEATURE_NAMES),

@@ -169,8 +169,6 @@ def _profile_phrase(a: Mapping[str, Any], low: bool) -> str:
         parts.append("empty bio")
     if a.get("default_profile_image"):
         parts.append("default profile image")
-    elif a.get("default_profile"):
-        parts.append("default profile theme")
     if not parts:
         return f"bio of only {len(a.get('description') or '')} characters"
     return " and ".join(parts)
@@ -192,8 +190,8 @@ REASON_GROUPS = (
     (_index("log_statuses", "statuses_per_hour"), _posting_phrase),
     (_index("log_favourites", "favourites_per_hour"), _likes_phrase),
     (_index("log_listed", "listed_per_hour"), _listed_phrase),
-    (_index("default_profile", "default_profile_image", "profile_use_background_image",
-            "description_length"), _profile_phrase),
+    (_index("description_length", "default_profile_image", "profile_use_background_image"),
+     _profile_phrase),
     (_index("screen_name_length", "screen_name_digits", "screen_name_likelihood", "name_length",
             "name_digits"), _handle_phrase),
 )
