@@ -200,3 +200,20 @@ def test_held_out_group_auc_on_research_data():
     scores = model.predict_proba(table.features[held])[:, 1]
     # Measured 0.92 on the full table; the floor leaves room for the 800-per-group sample.
     assert roc_auc_score(table.labels[held], scores) > 0.85
+
+
+def test_rule_screen_never_misses_a_rule():
+    from perks.detection.reasons import rule_candidates
+    rng = np.random.default_rng(3)
+    accounts = [gen_account(
+        followers_count=int(rng.choice([5, 500, 2500, 20_000])),
+        friends_count=int(rng.choice([5, 500, 2400, 2600])),
+        statuses_count=int(rng.choice([3, 900, 6000, 90_000])),
+        created_at=OBSERVED - timedelta(days=float(rng.choice([2, 30, 900]))),
+        automation_share=rng.choice([None, 0.2, 0.7]), retweet_share=rng.choice([None, 0.95]),
+        posts_per_day=rng.choice([None, 3.0, 150.0]),
+        interval_regularity=rng.choice([None, 0.5, 0.95]),
+        duplicate_text_share=rng.choice([None, 0.1, 0.6])) for _ in range(400)]
+    screened = rule_candidates(accounts)
+    fired = np.array([bool(apply_rules(a)) for a in accounts])
+    assert fired.any() and not (fired & ~screened).any()

@@ -19,7 +19,12 @@ import numpy as np
 
 from perks.detection import model as _model
 from perks.detection.features import FEATURE_NAMES, compute_features
-from perks.detection.reasons import REASONS_PER_ACCOUNT, apply_rules, model_reasons
+from perks.detection.reasons import (
+    REASONS_PER_ACCOUNT,
+    apply_rules,
+    model_reasons,
+    rule_candidates,
+)
 
 __all__ = ["STRICTNESS_PRECISION", "BotAssessment", "Detector", "FEATURE_NAMES"]
 
@@ -75,23 +80,26 @@ class Detector:
             return []
         features = compute_features(accounts)
         probabilities = self._predict(features)
-        rules = [apply_rules(account) for account in accounts]
-        flagged = [bool(p >= threshold or fired) for p, fired in zip(probabilities, rules,
-                                                                    strict=True)]
-        by_model = np.flatnonzero(probabilities >= threshold)
-        explained = dict(zip(by_model.tolist(), model_reasons(
-            self._predict, features[by_model], probabilities[by_model],
-            [accounts[i] for i in by_model], self._quantiles), strict=True))
+        by_model = probabilities >= threshold
+        rules = {int(i): fired for i in np.flatnonzero(rule_candidates(accounts))
+                 if (fired := apply_rules(accounts[i]))}
+        flagged_rows = np.flatnonzero(by_model)
+        explained = dict(zip(flagged_rows.tolist(), model_reasons(
+            self._predict, features[flagged_rows], probabilities[flagged_rows],
+            [accounts[i] for i in flagged_rows], self._quantiles), strict=True))
         results = []
-        for i, probability in enumerate(probabilities.tolist()):
-            reasons: list[str] = []
-            if flagged[i]:
-                reasons = [reason for _, reason in rules[i]]
-                reasons += [r for r in explained.get(i, []) if r not in reasons]
+        for i, (probability, model_flag) in enumerate(zip(
+                probabilities.round(4).tolist(), by_model.tolist(), strict=True)):
+            fired = rules.get(i)
+            if not (model_flag or fired):
+                results.append(BotAssessment(probability, False, (), ()))
+                continue
+            reasons = [reason for _, reason in fired or ()]
+            reasons += [r for r in explained.get(i, ()) if r not in reasons]
             results.append(BotAssessment(
-                probability=round(probability, 4), flagged=flagged[i],
+                probability=probability, flagged=True,
                 reasons=tuple(reasons[:REASONS_PER_ACCOUNT]),
-                rule_flags=tuple(rule_id for rule_id, _ in rules[i])))
+                rule_flags=tuple(rule_id for rule_id, _ in fired or ())))
         return results
 
     def threshold_for(self, strictness: str | float) -> float:

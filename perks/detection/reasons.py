@@ -8,7 +8,7 @@ MIN_DROP, and whose values lie outside the genuine middle 80%, become reasons, s
 in the inputs does not swap one reason for another.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +120,36 @@ RULES = (
     Rule("score_without_activity", "10,000+ followers or a top-decile score, 10 posts or fewer",
          _score_without_activity),
 )
+
+
+def _array(accounts: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
+    return np.array([a.get(key) for a in accounts], dtype=float)  # None becomes NaN
+
+
+def rule_candidates(accounts: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Vectorised screen: True where any rule may fire (a superset; NaN compares False).
+
+    Lets a large batch skip the per-account rules; apply_rules stays the one definition.
+    """
+    def share(key: str, at_least: float) -> np.ndarray:
+        return _array(accounts, key) >= at_least
+
+    statuses = _array(accounts, "statuses_count")
+    followers = _array(accounts, "followers_count")
+    friends = _array(accounts, "friends_count")
+    created = np.array([np.nan if a.get("created_at") is None else a["created_at"].timestamp()
+                        for a in accounts])
+    observed = np.array([np.nan if a.get("observed_at") is None else a["observed_at"].timestamp()
+                         for a in accounts])
+    age_days = (observed - created) / 86400.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flood = (_array(accounts, "posts_per_day") >= 100) | (
+            (age_days >= 7) & (statuses / age_days >= 99))
+    return (share("automation_share", 0.5) | share("retweet_share", 0.9)
+            | share("interval_regularity", 0.9) | share("duplicate_text_share", 0.5) | flood
+            | (np.minimum(friends, followers) >= 2000)
+            | ((statuses >= 5000) & (followers < 20))
+            | (((followers >= 10_000) | share("influence_percentile", 90)) & (statuses <= 10)))
 
 
 def apply_rules(account: Mapping[str, Any]) -> list[tuple[str, str]]:
