@@ -133,6 +133,7 @@ class Account(SQLModel, table=True):
     bot_probability: float | None = None
     bot_reasons: list[Any] | None = Field(default=None, sa_column=Column(JSON))
     bot_model_version: str | None = Field(default=None, max_length=40)
+    bot_flags: list[str] | None = Field(default=None, sa_column=Column(JSON))  # rule flag ids
     scored_at: datetime | None = None
 
     first_imported_at: datetime = Field(default_factory=utcnow)
@@ -220,3 +221,41 @@ class ShortlistEntry(SQLModel, table=True):
     rank: int | None = None
     relevance: float | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+REVIEW_DECISIONS = ("automated", "genuine", "unsure")
+
+
+class ReviewDecision(SQLModel, table=True):
+    """A brand's current verdict on a flagged account; `version` guards concurrent reviewers."""
+
+    __tablename__ = "review_decision"
+    __table_args__ = (UniqueConstraint("brand_id", "account_id", name="uq_review_brand_account"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    decision: str = Field(max_length=20)  # automated / genuine / unsure
+    note: str | None = Field(default=None, max_length=2000)
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+
+
+class ReviewAudit(SQLModel, table=True):
+    """Every decision change, kept when the account is forgotten (account_id nulled)."""
+
+    __tablename__ = "review_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True,
+                                   ondelete="SET NULL")
+    account_label: str = Field(default="", max_length=200)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    at: datetime = Field(default_factory=utcnow)
+    before: str | None = Field(default=None, max_length=20)
+    after: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=2000)
+    model_version: str | None = Field(default=None, max_length=40)
+    probability: float | None = None

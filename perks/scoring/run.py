@@ -211,7 +211,8 @@ _NOT_FOR_DETECTOR = {
     "id", "followers_count", "statuses_count", "favourites_count", "listed_count",
     "posts_per_day", "description", "post_text",  # already selected
     "influence_score", "influence_percentile", "score_components", "score_version",
-    "score_confidence", "bot_probability", "bot_reasons", "bot_model_version", "scored_at",
+    "score_confidence", "bot_probability", "bot_reasons", "bot_model_version", "bot_flags",
+    "scored_at",
     "first_imported_at", "updated_at", "source_file", "import_run_id",
 }
 
@@ -272,6 +273,9 @@ def _assess_bots(detector: Any, rows: list[Any], values: list[dict[str, Any]],
         value["b_bot_probability"] = float(assessment.probability)
         value["b_bot_reasons"] = json.dumps(list(assessment.reasons))
         value["b_bot_model_version"] = detector.version
+        # NULL when no rule fired, so "has a rule flag" is a plain IS NOT NULL in matching.
+        value["b_bot_flags"] = (json.dumps(list(assessment.rule_flags))
+                                if assessment.rule_flags else None)
         summary.bots_flagged += bool(assessment.flagged)
     summary.timings["bots"] += time.perf_counter() - clock
 
@@ -282,8 +286,8 @@ def _write_scores(session: Session, values: list[dict[str, Any]], with_bots: boo
                "score_confidence": "b_confidence", "scored_at": "b_scored_at"}
     if with_bots:
         columns |= {"bot_probability": "b_bot_probability", "bot_reasons": "b_bot_reasons",
-                    "bot_model_version": "b_bot_model_version"}
-    json_columns = {"score_components", "bot_reasons"}
+                    "bot_model_version": "b_bot_model_version", "bot_flags": "b_bot_flags"}
+    json_columns = {"score_components", "bot_reasons", "bot_flags"}
     statement = update(ACCOUNT).where(ACCOUNT.c.id == bindparam("b_id")).values(
         {name: bindparam(param, type_=PreserialisedJSON if name in json_columns else None)
          for name, param in columns.items()})
