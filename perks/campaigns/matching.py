@@ -8,7 +8,9 @@ The funnel runs these stages in order; each reports how many accounts it removed
 4. audience  followers range, languages (``en`` also matches ``en-gb``), location contains,
              and no perk approved by this brand in the last ``exclude_recent_days`` days
 5. privacy   protected accounts, minors (flag or birth year) and opted-out people
-6. flagged   bot_probability >= the campaign's threshold and not cleared by a reviewer
+6. flagged   bot_probability >= the campaign's threshold or a rule flag, unless a reviewer
+             of the campaign's brand decided "genuine" (perks.review; one decision covers
+             all the brand's campaigns)
 7. person    one account per person: the most relevant one stays
 8. capacity  beyond the perk quantity: these are wait-listed, not dropped
 
@@ -32,8 +34,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Text,
     and_,
     case,
+    cast,
     false,
     func,
     literal,
@@ -44,7 +48,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from perks.accounts import find_account, topic_ids_by_slug
-from perks.models import Account, AccountTopic, Campaign, ShortlistEntry
+from perks.models import Account, AccountTopic, Campaign, ReviewDecision, ShortlistEntry
 
 DEFAULT_BOT_THRESHOLD = 0.5
 MINOR_AGE = 18
@@ -64,6 +68,7 @@ account = Account.__table__
 account_topic = AccountTopic.__table__
 shortlist = ShortlistEntry.__table__
 campaign_table = Campaign.__table__
+review_decision = ReviewDecision.__table__
 
 
 def bot_threshold(strictness: str | float | None) -> float:
@@ -193,10 +198,26 @@ class Conditions:
                     or_(account.c.birth_year.is_(None), account.c.birth_year <= adult_born_by),
                     account.c.consent != "opted_out")
 
+    def flagged(self) -> ColumnElement[bool]:
+        """Probability at or above the threshold, or a rule flag; never NULL."""
+        return or_(and_(account.c.bot_probability.is_not(None),
+                        account.c.bot_probability >= self.threshold),
+                   has_rule_flags())
+
+    def cleared(self) -> ColumnElement[bool]:
+        """A reviewer of this campaign's brand decided "genuine"."""
+        return account.c.id.in_(select(review_decision.c.account_id).where(
+            review_decision.c.brand_id == self.campaign.brand_id,
+            review_decision.c.decision == "genuine"))
+
     def not_flagged(self) -> ColumnElement[bool]:
-        # No reviewer clearing yet (the review issue adds it): a flag always excludes.
-        return or_(account.c.bot_probability.is_(None),
-                   account.c.bot_probability < self.threshold)
+        return or_(~self.flagged(), self.cleared())
+
+
+def has_rule_flags() -> ColumnElement[bool]:
+    # perks score writes NULL when no rule fired; 'null' and '[]' are tolerated all the same.
+    return and_(account.c.bot_flags.is_not(None),
+                cast(account.c.bot_flags, Text).not_in(("null", "[]")))
 
 
 def conditions(session: Session, campaign: Campaign, *, bot_threshold: float,
@@ -385,13 +406,18 @@ def _why_privacy(_session: Session, cond: Conditions, found: Account) -> str | N
     return None
 
 
-def _why_flagged(_session: Session, cond: Conditions, found: Account) -> str | None:
+def _why_flagged(session: Session, cond: Conditions, found: Account) -> str | None:
     p = found.bot_probability
-    if p is None or p < cond.threshold:
+    by_model = p is not None and p >= cond.threshold
+    if not by_model and not found.bot_flags:
+        return None
+    if session.execute(select(account.c.id).where(account.c.id == found.id,
+                                                  cond.cleared())).first():
         return None
     reasons = reason_texts(found.bot_reasons or [])
-    return (f"bot probability {p:.2f}, campaign allows < {cond.threshold:.2f}"
-            + (f" ({'; '.join(reasons[:3])})" if reasons else ""))
+    what = (f"bot probability {p:.2f}, campaign allows < {cond.threshold:.2f}" if by_model
+            else f"rule flag {', '.join(found.bot_flags or [])}")
+    return what + (f" ({'; '.join(reasons[:3])})" if reasons else "")
 
 
 def reason_texts(reasons: Sequence[Any]) -> list[str]:

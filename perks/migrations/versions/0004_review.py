@@ -17,8 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('bot_flags', sa.JSON(), nullable=True))
+    # A plain ADD COLUMN: batch mode would rebuild account on SQLite and lose its expression
+    # index on lower(screen_name).
+    op.add_column('account', sa.Column('bot_flags', sa.JSON(), nullable=True))
 
     op.create_table('review_decision',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -74,5 +75,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_review_decision_brand_id'))
         batch_op.drop_index(batch_op.f('ix_review_decision_account_id'))
     op.drop_table('review_decision')
-    with op.batch_alter_table('account', schema=None) as batch_op:
-        batch_op.drop_column('bot_flags')
+    op.drop_column('account', 'bot_flags')  # SQLite 3.35+ drops a column in place
