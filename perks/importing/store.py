@@ -21,6 +21,8 @@ from perks.accounts import topic_ids_by_slug
 from perks.importing.readers import BadLine, ImportFormatError, open_source, read_records
 from perks.importing.records import RowError, normalize_record
 from perks.models import Account, AccountTopic, ImportRun, Person, utcnow
+from perks.privacy.minors import probable_minor
+from perks.privacy.suppression import SuppressionIndex
 
 BATCH_SIZE = 2000
 REJECT_COLUMNS = ("line", "field", "reason")
@@ -34,6 +36,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    suppressed: int = 0  # on the suppression list: skipped, never stored (perks.privacy)
     seconds: float = 0.0
     rejects_path: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -41,7 +44,8 @@ class ImportResult:
 
     @property
     def rows_per_second(self) -> float:
-        total = self.imported + self.updated + self.unchanged + self.rejected
+        total = (self.imported + self.updated + self.unchanged + self.rejected
+                 + self.suppressed)
         return total / self.seconds if self.seconds else 0.0
 
 
@@ -90,7 +94,11 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
                    on_reject: Callable[[int, str, str], None] | None = None,
                    progress: Callable[[int], None] | None = None,
                    file_format: str = "") -> ImportResult:
-    """Validate and upsert (line, raw record) pairs in one transaction; commit at the end."""
+    """Validate and upsert (line, raw record) pairs in one transaction; commit at the end.
+
+    Rows on the suppression list are counted in `suppressed` and never stored; every stored
+    row gets `probable_minor` from its bio (perks.privacy).
+    """
     started = time.perf_counter()
     default_observed_at = observed_at or utcnow()
     result = ImportResult(source=source_name, file_format=file_format)
@@ -98,6 +106,7 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     session.add(run)
     session.flush()
     writer = _BatchWriter(session, run_id=run.id, source_name=source_name, result=result)
+    suppression = SuppressionIndex.load(session)
     defaulted_observation = 0
     try:
         for line, raw in records:
@@ -105,14 +114,21 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
                 if isinstance(raw, BadLine):
                     raise RowError(raw.field, raw.reason)
                 record = normalize_record(raw, default_observed_at=default_observed_at)
-                writer.check_topics(record)
+                suppressed = suppression.matches(record)
+                if not suppressed:
+                    writer.check_topics(record)
             except RowError as error:
                 result.rejected += 1
                 if on_reject:
                     on_reject(line, error.field, error.reason)
             else:
-                defaulted_observation += record["observed_at"] is default_observed_at
-                writer.add(record)
+                if suppressed:
+                    result.suppressed += 1
+                else:
+                    defaulted_observation += record["observed_at"] is default_observed_at
+                    record["probable_minor"] = probable_minor(
+                        record["description"], observed_at=record["observed_at"])
+                    writer.add(record)
             if progress:
                 progress(1)
         writer.flush()
@@ -125,7 +141,7 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
             f"{defaulted_observation} records carry no observation time (crawled_at, updated, "
             "a tweet's created_at); the import time was used: pass --observed-at to set it")
     result.seconds = time.perf_counter() - started
-    for name in ("imported", "updated", "unchanged", "rejected"):
+    for name in ("imported", "updated", "unchanged", "rejected", "suppressed"):
         setattr(run, name, getattr(result, name))
     run.status, run.finished_at, run.seconds = "done", utcnow(), result.seconds
     session.commit()
