@@ -69,6 +69,7 @@ class ImportRun(SQLModel, table=True):
     updated: int = 0
     unchanged: int = 0  # an older observation of an account already stored
     rejected: int = 0
+    suppressed: int = 0  # rows on the suppression list: counted, never stored (perks.privacy)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     seconds: float | None = None
@@ -111,6 +112,8 @@ class Account(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     birth_year: int | None = None
     is_minor: bool | None = None
+    # The bio reads like a minor's ("14 y/o", "8th grade"): perks.privacy.minors, set at import.
+    probable_minor: bool = False
     consent: str = Field(default="unknown", max_length=20)
     consent_updated_at: datetime | None = None
     external_score: float | None = None
@@ -199,6 +202,8 @@ class Campaign(SQLModel, table=True):
     bot_strictness: str = Field(default="balanced", max_length=20)
     exclude_recent_days: int | None = None
     one_per_person: bool = True
+    opted_in_only: bool = False  # only accounts whose consent is opted_in
+    export_bio_location: bool = False  # the CSV carries bio and location only when asked
     starts_on: date | None = None
     ends_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -259,3 +264,41 @@ class ReviewAudit(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     model_version: str | None = Field(default=None, max_length=40)
     probability: float | None = None
+
+
+class Suppression(SQLModel, table=True):
+    """Someone who must never be stored again: a salted hash, never the handle or id in clear.
+
+    One row per key: sha256 of "platform:id:<id>" or "platform:handle:<handle lowercased>"
+    (perks.privacy.suppression). The importer skips rows whose id or handle key is here.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=10)  # id / handle
+    reason: str = Field(default="forget", max_length=30)  # forget / optout / removal_request
+    actor: str | None = Field(default=None, max_length=320)  # who asked perks to forget
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+REMOVAL_STATUSES = ("pending", "confirmed", "rejected")
+
+
+class RemovalRequest(SQLModel, table=True):
+    """A public request to be removed; an admin confirms it (which forgets) or rejects it.
+
+    The handle and contact email are cleared once an admin decides: only the hash stays.
+    """
+
+    __tablename__ = "removal_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(default="twitter", max_length=30)
+    handle: str | None = Field(default=None, max_length=100)
+    handle_hash: str = Field(max_length=64)
+    contact_email: str | None = Field(default=None, max_length=320)
+    status: str = Field(default="pending", max_length=20, index=True)
+    client_hash: str = Field(max_length=64, index=True)  # salted hash of the IP, for the limit
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    decided_at: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=320)
