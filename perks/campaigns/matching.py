@@ -7,7 +7,10 @@ The funnel runs these stages in order; each reports how many accounts it removed
 3. score     influence score (absolute) or percentile inside [score_min, score_max]; unscored out
 4. audience  followers range, languages (``en`` also matches ``en-gb``), location contains,
              and no perk approved by this brand in the last ``exclude_recent_days`` days
-5. privacy   protected accounts, minors (flag or birth year) and opted-out people
+5. privacy   protected accounts, minors (flag or birth year), probable minors (the bio, see
+             perks.privacy.minors), opted-out people and, for an opted-in-only campaign, anyone
+             who has not opted in; the funnel also counts each rule (the first that applies).
+             Suppressed people are never stored, so no stage can count or name them.
 6. flagged   bot_probability >= the campaign's threshold or a rule flag, unless a reviewer
              of the campaign's brand decided "genuine" (perks.review; one decision covers
              all the brand's campaigns)
@@ -41,6 +44,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    not_,
     or_,
     select,
     true,
@@ -49,6 +53,7 @@ from sqlmodel import Session
 
 from perks.accounts import find_account, topic_ids_by_slug
 from perks.models import Account, AccountTopic, Campaign, ReviewDecision, ShortlistEntry
+from perks.privacy.minors import minor_evidence
 
 DEFAULT_BOT_THRESHOLD = 0.5
 MINOR_AGE = 18
@@ -63,6 +68,13 @@ STAGES = (
     ("capacity", "Over capacity (wait-listed)"),
 )
 STAGE_LABELS = dict(STAGES)
+PRIVACY_RULES = (
+    ("protected", "Protected account"),
+    ("minor", "Minor (birth year or flag)"),
+    ("probable_minor", "Probable minor (bio)"),
+    ("opted_out", "Opted out"),
+    ("not_opted_in", "Not opted in (opted-in-only campaign)"),
+)
 
 account = Account.__table__
 account_topic = AccountTopic.__table__
@@ -108,6 +120,8 @@ class Stage:
 class Funnel:
     stages: list[Stage]
     bot_threshold: float
+    # What each privacy rule removed, first rule that applies; they add up to the stage.
+    privacy_rules: list[Stage] = field(default_factory=list)
 
     @property
     def pool(self) -> int:
@@ -125,7 +139,9 @@ class Funnel:
     def as_dict(self) -> dict[str, Any]:
         return {"bot_threshold": self.bot_threshold,
                 "stages": [{"stage": s.key, "label": s.label, "removed": s.removed,
-                            "remaining": s.remaining} for s in self.stages]}
+                            "remaining": s.remaining} for s in self.stages],
+                "privacy_rules": [{"rule": r.key, "label": r.label, "removed": r.removed}
+                                  for r in self.privacy_rules]}
 
 
 @dataclass
@@ -190,13 +206,22 @@ class Conditions:
                        campaign_table.c.id != self.campaign.id,
                        shortlist.c.status == "approved", shortlist.c.updated_at >= since))
 
-    def privacy(self) -> ColumnElement[bool]:
-        # The privacy issue extends this stage; keep every rule here so funnel and why-not agree.
+    def privacy_rules(self) -> list[tuple[str, ColumnElement[bool]]]:
+        """(rule, condition that excludes) in PRIVACY_RULES order; never NULL, so NOT works."""
         adult_born_by = self.today.year - MINOR_AGE
-        return and_(account.c.protected == false(),
-                    func.coalesce(account.c.is_minor, false()) == false(),
-                    or_(account.c.birth_year.is_(None), account.c.birth_year <= adult_born_by),
-                    account.c.consent != "opted_out")
+        return [
+            ("protected", account.c.protected == true()),
+            ("minor", or_(func.coalesce(account.c.is_minor, false()) == true(),
+                          func.coalesce(account.c.birth_year, 0) > adult_born_by)),
+            ("probable_minor", func.coalesce(account.c.probable_minor, false()) == true()),
+            ("opted_out", account.c.consent == "opted_out"),
+            ("not_opted_in", account.c.consent != "opted_in" if self.campaign.opted_in_only
+             else false()),
+        ]
+
+    def privacy(self) -> ColumnElement[bool]:
+        # Every rule lives in privacy_rules so funnel, ranking, export and why-not agree.
+        return and_(true(), *[not_(excluded) for _rule, excluded in self.privacy_rules()])
 
     def flagged(self) -> ColumnElement[bool]:
         """Probability at or above the threshold, or a rule flag; never NULL."""
@@ -245,18 +270,24 @@ def funnel(session: Session, campaign: Campaign, *, bot_threshold: float,
     privacy = and_(audience, cond.privacy())
     clean = and_(privacy, cond.not_flagged())
     pool = session.execute(select(func.count()).select_from(account)).scalar_one()
+    rules, earlier = [], []
+    for _rule, excluded in cond.privacy_rules():
+        rules.append(_count(and_(audience, excluded, *[not_(e) for e in earlier])))
+        earlier.append(excluded)
     row = session.execute(
         select(func.count(), _count(score), _count(audience), _count(privacy), _count(clean),
                func.count(func.distinct(case((clean, account.c.person_id)))),
-               _count(and_(clean, account.c.person_id.is_(None))))
+               _count(and_(clean, account.c.person_id.is_(None))), *rules)
         .select_from(matched.join(account, account.c.id == matched.c.account_id))).one()
-    topic_n, score_n, audience_n, privacy_n, clean_n, persons, loners = (int(x) for x in row)
+    topic_n, score_n, audience_n, privacy_n, clean_n, persons, loners = (int(x) for x in row[:7])
     person_n = persons + loners if campaign.one_per_person else clean_n
     offered = min(person_n, campaign.quantity)
     remaining = [pool, topic_n, score_n, audience_n, privacy_n, clean_n, person_n, offered]
     stages = [Stage(key, label, (remaining[i - 1] - remaining[i]) if i else 0, remaining[i])
               for i, (key, label) in enumerate(STAGES)]
-    return Funnel(stages, bot_threshold)
+    privacy_rules = [Stage(key, label, int(n), 0)
+                     for (key, label), n in zip(PRIVACY_RULES, row[7:], strict=True)]
+    return Funnel(stages, bot_threshold, privacy_rules)
 
 
 def ranked_query(cond: Conditions):
@@ -401,8 +432,14 @@ def _why_privacy(_session: Session, cond: Conditions, found: Account) -> str | N
     if found.is_minor or (found.birth_year is not None
                           and found.birth_year > cond.today.year - MINOR_AGE):
         return "a minor: perks never shortlists minors"
+    if found.probable_minor:
+        phrase = minor_evidence(found.description, observed_at=found.observed_at)
+        return ("probably a minor" + (f" (bio says “{phrase}”)" if phrase else "")
+                + ": perks never shortlists minors")
     if found.consent == "opted_out":
         return "opted out: perks never shortlists people who said no"
+    if cond.campaign.opted_in_only and found.consent != "opted_in":
+        return f"consent {found.consent.replace('_', ' ')}: this campaign is opted-in only"
     return None
 
 
