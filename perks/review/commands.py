@@ -1,0 +1,171 @@
+"""`perks review list|decide|retrain`: the review queue for scripts. Thin wrappers."""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlmodel import Session
+
+from perks import db
+from perks.accounts import find_account
+from perks.campaigns.store import CampaignError, find_campaign
+from perks.models import REVIEW_DECISIONS, Brand
+from perks.review import decisions
+from perks.review.queue import STATES, queue_page
+from perks.users import find_user
+
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    engine = db.get_engine()
+    db.prepare_database(engine)
+    with db.session_scope(engine) as session:
+        yield session
+
+
+def _brand(session: Session, name: str | None) -> Brand:
+    if name:
+        brand = session.exec(select(Brand).where(Brand.name == name)).scalars().first()
+        if brand is None:
+            raise click.ClickException(f"no brand named {name!r}")
+        return brand
+    brands = list(session.exec(select(Brand).limit(2)).scalars())
+    if len(brands) != 1:
+        raise click.ClickException("several brands (or none): name one with --brand")
+    return brands[0]
+
+
+@click.group("review")
+def review_group() -> None:
+    """The review queue: flagged accounts and reviewers' decisions."""
+
+
+@review_group.command("list")
+@click.option("--brand", help="The brand's name (needed when there are several).")
+@click.option("--campaign", help="Only accounts flagged in this campaign (name or id).")
+@click.option("--reason", help="A rule flag id, or 'model' for flagged by probability.")
+@click.option("--state", type=click.Choice(STATES), default="pending", show_default=True)
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--per-page", default=50, show_default=True, type=click.IntRange(1, 1000))
+@_json_option
+@with_appcontext
+def list_command(brand: str | None, campaign: str | None, reason: str | None, state: str,
+                 page: int, per_page: int, as_json: bool) -> None:
+    """List the brand's queue, most important first (relevance x bot probability)."""
+    with _session() as session:
+        brand_row = _brand(session, brand)
+        campaign_id = None
+        if campaign:
+            try:
+                campaign_id = find_campaign(session=session, ref=campaign,
+                                            brand_id=brand_row.id).id
+            except CampaignError as error:
+                raise click.ClickException(str(error)) from None
+        result = queue_page(session, brand_id=brand_row.id, campaign_id=campaign_id,
+                            reason=reason, state=state, page=page, per_page=per_page)
+    if as_json:
+        _echo_json({"brand": brand_row.name, "total": result.total, "page": result.page,
+                    "pages": result.pages, "items": [i.as_dict() for i in result.items]})
+        return
+    click.echo(f"{result.total} account(s) in the {state} queue of {brand_row.name} "
+               f"(page {result.page} of {result.pages})")
+    for item in result.items:
+        p = "–" if item.probability is None else f"{item.probability:.2f}"
+        flags = f" rules: {', '.join(item.rule_flags)}" if item.rule_flags else ""
+        click.echo(f"  @{item.screen_name:20s} p {p}  importance {item.importance:.3f}  "
+                   f"{item.decision or 'undecided'}{flags}")
+        for reason_text in item.reasons:
+            click.echo(f"      - {reason_text}")
+        click.echo(f"      campaigns: {', '.join(c['name'] for c in item.campaigns)}")
+
+
+@review_group.command("decide")
+@click.argument("handle")
+@click.option("--as", "decision", required=True, type=click.Choice(REVIEW_DECISIONS))
+@click.option("--brand", required=True, help="The brand whose decision this is.")
+@click.option("--note", help="Why; kept in the audit trail.")
+@click.option("--by", "by_email", help="The reviewer's email (a user of the brand).")
+@_json_option
+@with_appcontext
+def decide_command(handle: str, decision: str, brand: str, note: str | None,
+                   by_email: str | None, as_json: bool) -> None:
+    """Decide a flagged account for the brand (audited; shortlists refresh at once)."""
+    with _session() as session:
+        brand_row = _brand(session, brand)
+        found = find_account(session, handle)
+        if found is None:
+            raise click.ClickException(f"no account with handle {handle!r}")
+        user_id = None
+        if by_email:
+            user = find_user(session=session, email=by_email)
+            if user is None or user.brand_id != brand_row.id:
+                raise click.ClickException(f"{by_email} is not a user of {brand_row.name}")
+            user_id = user.id
+        before = decisions.current_decision(session=session, brand_id=brand_row.id,
+                                            account_id=found.id)
+        try:
+            after = decisions.decide(session=session, brand_id=brand_row.id,
+                                     account_id=found.id, decision=decision, note=note,
+                                     user_id=user_id, expected_version=before.version)
+        except decisions.DecisionConflict as conflict:
+            session.rollback()
+            raise click.ClickException(str(conflict)) from None
+        session.commit()
+    if as_json:
+        _echo_json({"handle": found.screen_name, "brand": brand_row.name,
+                    "before": before.decision, "after": after.decision,
+                    "version": after.version})
+    else:
+        click.echo(f"@{found.screen_name}: {before.decision or 'undecided'} -> {after.decision} "
+                   f"for {brand_row.name}; shortlists refreshed")
+
+
+@review_group.command("retrain")
+@click.option("--no-rescore", is_flag=True, help="Write the model but leave scores as they are.")
+@_json_option
+@with_appcontext
+def retrain_command(no_rescore: bool, as_json: bool) -> None:
+    """Retrain the bot model with reviewers' decisions as labels; print metrics before/after,
+    bump the model version and rescore the pool (what `perks train --with-reviews` does)."""
+    from perks.review.learning import retrain_with_reviews
+
+    def say(message: str) -> None:
+        click.echo(f"... {message}", err=True)
+
+    with _session() as session:
+        try:
+            result = retrain_with_reviews(session=session, rescore=not no_rescore,
+                                          progress=None if as_json else say)
+        except (FileNotFoundError, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+    if as_json:
+        _echo_json(result.as_dict())
+        return
+    click.echo(f"reviewed rows added: {result.reviewed_rows} ({result.automated} automated, "
+               f"{result.genuine} genuine); skipped {result.skipped}")
+    click.echo(f"model {result.version_before} -> {result.version_after}")
+    for label, m in (("before", result.before), ("after", result.after)):
+        r = m["reviewed"]
+        agree = (f"agrees with reviewers on {r['agreement']:.0%} of {r['n']} "
+                 f"({r['genuine_flagged']} genuine still flagged, {r['automated_missed']} "
+                 "automated missed)") if r.get("n") else "no reviewed rows"
+        click.echo(f"{label:6s}: 5-fold ROC AUC {m['cv5_roc_auc']}, threshold "
+                   f"{m['threshold']['threshold']}: precision {m['precision']}, recall "
+                   f"{m['recall']}; {agree}")
+    if result.rescored is not None:
+        click.echo(f"rescored {result.rescored:,} accounts with {result.version_after}")
+
+
+
+COMMANDS = [review_group]
