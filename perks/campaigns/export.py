@@ -1,9 +1,12 @@
 """Export: a campaign's shortlist as CSV for fulfilment, streamed in chunks.
 
 Columns, in order: rank, status, handle, name, platform, profile_url, followers, score,
-percentile, score_version, confidence, topics ("slug:weight" joined by "; "), relevance,
-bot_probability, flags (the detector's reasons joined by "; "). By default only offered and
-approved rows; `everything=True` adds the wait list and dropped rows. UTF-8, optionally with a
+percentile, topics ("slug:weight" joined by "; "), relevance: who gets the perk, where to reach
+them, and why they were picked; no more (DESIGN: least data in exports). The detector's
+probability and reasons stay in perks. `bio` and `location` are added only for a campaign with
+`export_bio_location`. By default only offered and approved rows; `everything=True` adds the
+wait list and dropped rows. Rows that fail the privacy rules now (an account protected, found
+to be a minor or opted out after it was approved) are never written. UTF-8, optionally with a
 BOM so Excel reads it as UTF-8. Any text cell that starts with = + - @ tab or CR gets a leading
 apostrophe, so a spreadsheet shows it instead of running it (OWASP CSV injection). The web
 download and `perks export` write these exact bytes.
@@ -13,19 +16,20 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from perks.campaigns.allocation import account as account_table
 from perks.campaigns.allocation import entries_query
-from perks.campaigns.matching import reason_texts
+from perks.campaigns.matching import Conditions
 from perks.models import AccountTopic, Campaign, Topic
 
 COLUMNS = ("rank", "status", "handle", "name", "platform", "profile_url", "followers", "score",
-           "percentile", "score_version", "confidence", "topics", "relevance",
-           "bot_probability", "flags")
+           "percentile", "topics", "relevance")
+BIO_LOCATION_COLUMNS = ("bio", "location")  # only when the campaign asks for them
 DEFAULT_STATUSES = ("offered", "approved")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 500
@@ -61,15 +65,20 @@ def _topics_by_account(session: Session, account_ids: list[int]) -> dict[int, st
     return {k: "; ".join(v) for k, v in out.items()}
 
 
-def _line(row: Any, topics: str) -> list[Any]:
+def columns(campaign: Campaign) -> tuple[str, ...]:
+    """The CSV header for this campaign."""
+    return COLUMNS + (BIO_LOCATION_COLUMNS if campaign.export_bio_location else ())
+
+
+def _line(row: Any, topics: str, bio_location: bool) -> list[Any]:
     url_template = PROFILE_URLS.get(row.platform)
     profile_url = url_template.format(row.screen_name) if url_template else (row.url or "")
     cells = [row.rank if row.rank is not None else "", row.status, row.screen_name,
              row.name or "", row.platform, profile_url, row.followers_count,
-             _round(row.influence_score, 1), _round(row.influence_percentile, 1),
-             row.score_version or "", row.score_confidence or "", topics,
-             _round(row.relevance, 4), _round(row.bot_probability, 3),
-             "; ".join(reason_texts(row.bot_reasons or []))]
+             _round(row.influence_score, 1), _round(row.influence_percentile, 1), topics,
+             _round(row.relevance, 4)]
+    if bio_location:
+        cells += [row.description or "", row.location or ""]
     return [safe_cell(cell) for cell in cells]
 
 
@@ -78,13 +87,20 @@ def export_csv(session: Session, campaign: Campaign, *, everything: bool = False
     """The shortlist CSV as text chunks (each a few hundred rows), header first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns(campaign))
     yield ("\ufeff" if bom else "") + _take(buffer)
+    bio_location = campaign.export_bio_location
     query = entries_query(campaign, statuses=None if everything else DEFAULT_STATUSES)
+    # The privacy rules hold at export time too, not only when the shortlist was built.
+    privacy = Conditions(campaign, 1.0, datetime.now(UTC).date(), []).privacy()
+    query = query.where(privacy)
+    if bio_location:
+        query = query.add_columns(account_table.c.description, account_table.c.location)
     result = session.execute(query.execution_options(yield_per=chunk_rows))
     for chunk in result.partitions(chunk_rows):
         topics = _topics_by_account(session, [row.account_id for row in chunk])
-        writer.writerows(_line(row, topics.get(row.account_id, "")) for row in chunk)
+        writer.writerows(_line(row, topics.get(row.account_id, ""), bio_location)
+                         for row in chunk)
         yield _take(buffer)
 
 
