@@ -1,0 +1,86 @@
+"""Review pages: the brand's queue of flagged accounts, decisions (one or bulk), the threshold
+view. Every route needs login and reads and writes only the current user's brand."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from perks.db import get_session
+from perks.models import REVIEW_DECISIONS
+from perks.review import decisions
+from perks.review.queue import MODEL_REASON, STATES, brand_campaigns, queue_page
+from perks.review.threshold import threshold_view
+
+blueprint = Blueprint("review", __name__, url_prefix="/review")
+PER_PAGE = 50
+
+
+@blueprint.route("/")
+@login_required
+def index():
+    session = get_session()
+    campaigns = brand_campaigns(session, current_user.brand_id)
+    campaign_id = request.args.get("campaign", type=int)
+    if campaign_id is not None and campaign_id not in {c.id for c in campaigns}:
+        campaign_id = None  # another brand's campaign id is ignored, never revealed
+    state = request.args.get("state", "pending")
+    state = state if state in STATES else "pending"
+    reason = request.args.get("reason", "").strip()[:60] or None
+    page = queue_page(session, brand_id=current_user.brand_id, campaign_id=campaign_id,
+                      reason=reason, state=state, page=request.args.get("page", 1, type=int),
+                      per_page=PER_PAGE)
+    return render_template("review/index.html", page=page, campaigns=campaigns,
+                           campaign_id=campaign_id, state=state, reason=reason or "",
+                           states=STATES, decisions=REVIEW_DECISIONS, model_reason=MODEL_REASON)
+
+
+@blueprint.route("/decide", methods=["POST"])
+@login_required
+def decide():
+    session = get_session()
+    one = request.form.get("one", "")  # "<account_id>:<decision>" from a row's button
+    if one:
+        account_id, _, decision = one.partition(":")
+        ids = [int(account_id)] if account_id.isdigit() else []
+    else:
+        decision = request.form.get("bulk", "")
+        ids = [int(x) for x in request.form.getlist("account_id") if x.isdigit()]
+    if decision not in REVIEW_DECISIONS:
+        abort(400)
+    if not ids:
+        flash("Select at least one account.", "error")
+        return redirect(_back())
+    items = [(i, request.form.get(f"version_{i}", 0, type=int)) for i in ids]
+    try:
+        result = decisions.decide_many(session=session, brand_id=current_user.brand_id,
+                                       items=items, decision=decision,
+                                       note=request.form.get("note"), user_id=current_user.id)
+    except decisions.ReviewError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(_back())
+    session.commit()
+    if result.decided:
+        flash(f"{len(result.decided)} marked “{decision}”; the brand's shortlists are updated.",
+              "info")
+    for conflict in result.conflicts:
+        flash(f"Conflict: {conflict}. Look again and decide.", "error")
+    return redirect(_back())
+
+
+def _back() -> str:
+    back = str(request.form.get("back", ""))
+    return back if back.startswith("/review") and "//" not in back else url_for("review.index")
+
+
+@blueprint.route("/threshold")
+@login_required
+def threshold():
+    from perks.campaigns.matching import _detector
+
+    try:
+        detector = _detector()
+    except Exception:  # noqa: BLE001 - no model installed: the page says so
+        detector = None
+    view = threshold_view(session=get_session(), brand_id=current_user.brand_id,
+                          detector=detector)
+    return render_template("review/threshold.html", view=view)
