@@ -63,6 +63,10 @@ class CampaignForm(FlaskForm):
     exclude_recent_days = IntegerField("Skip accounts given a perk in the last N days",
                                        validators=[Optional(), NumberRange(min=1, max=3650)])
     one_per_person = BooleanField("One perk per person", default=True)
+    opted_in_only = BooleanField("Opted-in accounts only",
+                                 description="Leave out accounts whose consent is unknown")
+    export_bio_location = BooleanField("Export bio and location",
+                                       description="The CSV leaves them out unless asked")
     starts_on = DateField("Starts on", validators=[Optional()])
     ends_on = DateField("Ends on", validators=[Optional()])
 

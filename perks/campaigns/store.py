@@ -20,7 +20,7 @@ EDITABLE = (
     "name", "perk_description", "quantity", "perk_value", "topics", "topic_mode",
     "min_topic_weight", "score_mode", "score_min", "score_max", "followers_min", "followers_max",
     "languages", "location_contains", "bot_strictness", "exclude_recent_days", "one_per_person",
-    "starts_on", "ends_on",
+    "starts_on", "ends_on", "opted_in_only", "export_bio_location",
 )
 
 
