@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from perks.campaigns import allocation, matching
+from perks.campaigns import allocation, charts, matching
 from perks.campaigns.export import export_csv, export_filename
 from perks.campaigns.forms import CampaignForm
 from perks.campaigns.store import (
@@ -29,6 +29,7 @@ from perks.campaigns.store import (
     topic_choices,
     update_campaign,
 )
+from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -66,7 +67,8 @@ def new():
             session.commit()
             flash(f"Campaign “{campaign.name}” created.", "info")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    return render_template("campaigns/form.html", form=form, campaign=None)
+    return render_template("campaigns/form.html", form=form, campaign=None,
+                           strictness=strictness_table())
 
 
 @blueprint.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
@@ -87,7 +89,8 @@ def edit(campaign_id: int):
             session.commit()
             flash("Campaign saved; the shortlist kept its decisions.", "info")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    return render_template("campaigns/form.html", form=form, campaign=campaign)
+    return render_template("campaigns/form.html", form=form, campaign=campaign,
+                           strictness=strictness_table())
 
 
 @blueprint.route("/<int:campaign_id>")
@@ -109,7 +112,9 @@ def show(campaign_id: int):
               if handle else None)
     return render_template("campaigns/show.html", campaign=campaign, funnel=funnel,
                            page=page, sort=sort, status=status, handle=handle, answer=answer,
-                           counts=allocation.status_counts(session, campaign))
+                           counts=allocation.status_counts(session, campaign),
+                           charts=charts.campaign_charts(session, campaign,
+                                                         bot_threshold=threshold))
 
 
 @blueprint.route("/<int:campaign_id>/refresh", methods=["POST"])
