@@ -1,0 +1,77 @@
+"""Opt-out lists: a file of handles that asked to be left out.
+
+Each handle is forgotten (its stored accounts erased, perks.privacy.forget) and suppressed, so
+no later import stores it. That is stronger than setting consent to "opted_out", on purpose:
+someone who asked out should not stay profiled in the pool at all. (An import may still carry
+``consent: opted_out`` for an account; such accounts are kept but never shortlisted.)
+
+Formats: plain text with one handle per line ("@ana", "ana"; blank lines and lines starting
+with # are skipped), or CSV with a header that has a ``screen_name`` or ``handle`` column and
+optionally ``platform``.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from perks.privacy.forget import forget_account
+from perks.privacy.removal import RemovalError, clean_handle
+from perks.privacy.suppression import DEFAULT_PLATFORM
+
+HANDLE_COLUMNS = ("screen_name", "handle")
+
+
+@dataclass
+class OptoutResult:
+    handles: int = 0  # valid handles read
+    accounts_erased: int = 0
+    newly_suppressed: int = 0  # handles not on the list before
+    invalid: list[int] = field(default_factory=list)  # line numbers that held no handle
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"handles": self.handles, "accounts_erased": self.accounts_erased,
+                "newly_suppressed": self.newly_suppressed, "invalid_lines": self.invalid}
+
+
+def read_handles(text: str) -> tuple[list[tuple[int, str, str]], list[int]]:
+    """(line, platform, handle) for each handle, and the line numbers that held none."""
+    lines = text.lstrip("\ufeff").splitlines()
+    first = lines[0].strip().lower() if lines else ""
+    header = [cell.strip() for cell in next(csv.reader([first]))] if first else []
+    column = next((c for c in HANDLE_COLUMNS if c in header), None)
+    found, invalid = [], []
+    if column:
+        for line, row in enumerate(csv.DictReader(io.StringIO("\n".join(lines)),
+                                                  fieldnames=header), start=1):
+            if line == 1:
+                continue
+            _take(found, invalid, line, row.get(column) or "",
+                  (row.get("platform") or DEFAULT_PLATFORM).strip().lower())
+        return found, invalid
+    for line, raw in enumerate(lines, start=1):
+        if raw.strip() and not raw.lstrip().startswith("#"):
+            _take(found, invalid, line, raw, DEFAULT_PLATFORM)
+    return found, invalid
+
+
+def _take(found: list, invalid: list, line: int, text: str, platform: str) -> None:
+    try:
+        found.append((line, platform or DEFAULT_PLATFORM, clean_handle(text)))
+    except RemovalError:
+        invalid.append(line)
+
+
+def optout_file(*, session: Session, path: Path, actor: str) -> OptoutResult:
+    """Forget and suppress every handle in the file; flushes, the caller commits."""
+    handles, invalid = read_handles(path.read_text(encoding="utf-8"))
+    result = OptoutResult(handles=len(handles), invalid=invalid)
+    for _line, platform, handle in handles:
+        done = forget_account(session=session, handle=handle, platform=platform, actor=actor,
+                              reason="optout")
+        result.accounts_erased += done.accounts
+        result.newly_suppressed += done.suppressed_keys > 0
+    return result
