@@ -1,0 +1,81 @@
+"""Both campaign journeys in headless Chromium on the demo data: create a campaign through the
+form and see its funnel, charts and shortlist; approve, then download the CSV and find the
+page's shortlist in it, row for row."""
+
+import csv
+import io
+import re
+
+import pytest
+
+from perks.demo import DEMO_EMAIL, DEMO_PASSWORD
+from tests.browser_support import chromium, log_in, serve_demo
+
+pytestmark = pytest.mark.browser
+QUANTITY = 12
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The demo data (1,000 accounts) served by gunicorn on a free loopback port."""
+    with serve_demo(tmp_path_factory.mktemp("instance"), accounts=1000) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+def _shortlist_rows(page) -> list[tuple[str, str]]:
+    """(status, handle) per row of the page's shortlist table, top to bottom."""
+    return [tuple(row) for row in page.locator("table.shortlist tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('.tag').textContent.trim(),"
+        " r.querySelector('td:nth-child(4) a').textContent.trim().replace(/^@/, '')])")]
+
+
+def test_create_a_campaign_then_export_its_shortlist(served, browser):
+    page = browser.new_page(accept_downloads=True)
+    log_in(page, served, DEMO_EMAIL, DEMO_PASSWORD)
+
+    # Journey 1: a brand creates a campaign through the form.
+    page.goto(f"{served}/campaigns/new")
+    assert page.locator("table.strictness tbody tr").count() == 3  # precision/recall shown
+    page.fill("input[name=name]", "Spring fitness")
+    page.fill("textarea[name=perk_description]", "A pair of running shoes")
+    page.fill("input[name=quantity]", str(QUANTITY))
+    page.select_option("select[name=topics]", ["fitness", "running"])
+    page.fill("input[name=score_min]", "30")
+    page.click("form.campaign button[type=submit]")  # the header holds a log-out button too
+    page.wait_for_url(re.compile(r"/campaigns/\d+$"))
+    assert page.locator("h1").inner_text() == "Spring fitness"
+    stages = page.locator("table.funnel tbody tr td:first-child").all_inner_texts()
+    assert stages[0] == "Accounts in the pool" and stages[-1] == "Over capacity (wait-listed)"
+    assert len(stages) == 8
+    assert "1,000" in page.locator("table.funnel tbody tr").first.inner_text()
+    assert page.locator("figure.histogram svg").count() == 2
+    rows = _shortlist_rows(page)
+    offered = [handle for status, handle in rows if status == "offered"]
+    assert len(offered) == QUANTITY and rows[:QUANTITY] == [("offered", h) for h in offered]
+    assert {status for status, _ in rows[QUANTITY:]} == {"waitlist"}
+
+    # Journey 2: approve the top two, export, and find the page's shortlist in the CSV.
+    page.locator("table.shortlist tbody tr input[type=checkbox]").nth(0).check()
+    page.locator("table.shortlist tbody tr input[type=checkbox]").nth(1).check()
+    page.click("button[value=approve]")
+    page.wait_for_load_state()
+    assert "2 approved" in page.locator("p.flash, .flash").first.inner_text()
+    rows = _shortlist_rows(page)
+    on_page = [(status, handle) for status, handle in rows if status in ("offered", "approved")]
+    assert [status for status, _ in on_page[:2]] == ["approved", "approved"]
+    with page.expect_download() as info:
+        page.click("text=Export CSV")
+    download = info.value
+    assert download.suggested_filename.startswith("spring-fitness-")
+    assert download.suggested_filename.endswith(".csv")
+    with open(download.path(), encoding="utf-8", newline="") as handle:
+        exported = list(csv.DictReader(io.StringIO(handle.read())))
+    assert [(r["status"], r["handle"]) for r in exported] == on_page
+    assert [int(r["rank"]) for r in exported] == list(range(1, QUANTITY + 1))
+    page.close()
