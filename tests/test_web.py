@@ -8,7 +8,7 @@ from sqlmodel import Session
 from perks.importing import import_records
 from tests.conftest import TEST_PASSWORD, gen_user, make_test_app
 
-PUBLIC_ENDPOINTS = {"auth.login", "pages.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "pages.healthz", "static", "privacy.removal"}
 
 
 def gen_accounts(app, *handles):
