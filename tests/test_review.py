@@ -233,8 +233,16 @@ def test_threshold_view_counts_candidates_per_band(session):
 
 
 @pytest.fixture
-def small_table():
-    """A few hundred rows of the bundled table, every group: retraining takes seconds."""
+def small_table(monkeypatch):
+    """A few hundred rows of the bundled table, every group, and a 10-tree model: retraining
+    takes seconds, not minutes."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from perks.detection import model as detection_model
+
+    monkeypatch.setattr(detection_model, "build_pipeline", lambda seed=0: CalibratedClassifierCV(
+        HistGradientBoostingClassifier(max_iter=10, random_state=seed), method="sigmoid", cv=2))
     table, sha = load_table()
     rng = np.random.default_rng(1)
     keep = np.concatenate([rng.choice(np.flatnonzero(table.groups == g), 60, replace=False)
