@@ -30,11 +30,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from perks.web import auth, campaigns, pages
+    from perks.web import auth, campaigns, pages, privacy, review
 
-    app.register_blueprint(auth.blueprint)
-    app.register_blueprint(pages.blueprint)
-    app.register_blueprint(campaigns.blueprint)
+    for module in (auth, pages, campaigns, review, privacy):
+        app.register_blueprint(module.blueprint)
 
 
 def register_commands(app: Flask) -> None:

@@ -28,11 +28,14 @@ def register(app: Flask) -> None:
     """Add every stage's commands to the app's command group (and so to `perks`)."""
     from perks.campaigns.commands import COMMANDS as CAMPAIGN_COMMANDS
     from perks.detection.commands import COMMANDS as DETECTION_COMMANDS
+    from perks.privacy.commands import COMMANDS as PRIVACY_COMMANDS
+    from perks.review.commands import COMMANDS as REVIEW_COMMANDS
     from perks.scoring.commands import COMMANDS as SCORING_COMMANDS
 
     own = [init_command, demo_command, serve_command, import_command, account_command,
            user_group]
-    for command in own + SCORING_COMMANDS + DETECTION_COMMANDS + CAMPAIGN_COMMANDS:
+    for command in (own + SCORING_COMMANDS + DETECTION_COMMANDS + CAMPAIGN_COMMANDS
+                    + REVIEW_COMMANDS + PRIVACY_COMMANDS):
         app.cli.add_command(command)
 
 
@@ -139,7 +142,8 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bo
     else:
         for r in results:
             click.echo(f"{r.source}: {r.imported:,} imported, {r.updated:,} updated, "
-                       f"{r.unchanged:,} unchanged, {r.rejected:,} rejected "
+                       f"{r.unchanged:,} unchanged, {r.rejected:,} rejected, "
+                       f"{r.suppressed:,} suppressed "
                        f"({r.seconds:.2f} s, {r.rows_per_second:,.0f} rows/s)")
             if r.rejects_path:
                 click.echo(f"  rejected rows, with line and reason: {r.rejects_path}")
@@ -150,7 +154,8 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bo
 def _result_dict(result: Any) -> dict[str, Any]:
     return {"source": result.source, "format": result.file_format, "imported": result.imported,
             "updated": result.updated, "unchanged": result.unchanged,
-            "rejected": result.rejected, "rejects_file": result.rejects_path,
+            "rejected": result.rejected, "suppressed": result.suppressed,
+            "rejects_file": result.rejects_path,
             "seconds": round(result.seconds, 3), "warnings": result.warnings}
 
 

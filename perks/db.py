@@ -45,7 +45,7 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(engine), "heads")  # parallel branches merge later
+    command.upgrade(alembic_config(engine), "head")
 
 
 def init_app(app: Flask) -> None:

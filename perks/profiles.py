@@ -19,7 +19,8 @@ ACTIVITY_AND_SCORE_FIELDS = (
     "posts_per_day", "retweet_share", "reply_share", "url_share", "automation_share",
     "distinct_sources", "interval_regularity", "duplicate_text_share",
     "influence_score", "influence_percentile", "score_components", "score_version",
-    "score_confidence", "bot_probability", "bot_reasons", "bot_model_version", "scored_at",
+    "score_confidence", "bot_probability", "bot_reasons", "bot_flags", "bot_model_version",
+    "scored_at", "probable_minor",
 )
 
 

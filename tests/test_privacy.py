@@ -338,7 +338,10 @@ def test_admin_forgets_from_the_account_page(privacy_app):
     client = _login(privacy_app, "admin")
     with _session(privacy_app) as session:
         ben = session.execute(select(Account.id).where(Account.screen_name == "ben")).scalar()
-    assert client.post(f"/privacy/accounts/{ben}/forget").status_code == 302
+    unconfirmed = client.post(f"/privacy/accounts/{ben}/forget")
+    assert unconfirmed.headers["Location"].endswith(f"/accounts/{ben}")  # nothing erased yet
+    assert client.post(f"/privacy/accounts/{ben}/forget",
+                       data={"confirm": "on"}).status_code == 302
     with _session(privacy_app) as session:
         assert session.get(Account, ben) is None
 

@@ -9,6 +9,7 @@ from perks.campaigns.store import list_campaigns
 from perks.db import get_session
 from perks.models import Account
 from perks.profiles import account_summary
+from perks.review.decisions import audit_trail
 
 blueprint = Blueprint("pages", __name__)
 
@@ -46,5 +47,6 @@ def account(account_id: int):
     record = session.get(Account, account_id)
     if record is None:
         abort(404)
-    return render_template("pages/account.html", account=record,
+    audit = audit_trail(session=session, brand_id=current_user.brand_id, account_id=account_id)
+    return render_template("pages/account.html", account=record, audit=audit,
                            summary=account_summary(session, record))

@@ -119,6 +119,9 @@ def forget(account_id: int):
     record = session.get(Account, account_id)
     if record is None:
         abort(404)
+    if not request.form.get("confirm"):
+        flash("Tick the box to confirm: forgetting cannot be undone.", "error")
+        return redirect(url_for("pages.account", account_id=account_id))
     result = forget_account(session=session, account=record, actor=current_user.email)
     session.commit()
     flash(f"{result.handle} forgotten: erased with everything derived from it, and suppressed "
