@@ -380,3 +380,27 @@ def test_web_queue_is_brand_scoped(review_app):
                                           account_id=ids["pia"]).decision == "genuine"
         assert decisions.current_decision(session=session, brand_id=brand_b,
                                           account_id=ids["pia"]).decision == "automated"
+
+
+def test_train_with_reviews_runs_the_review_retrain(review_app, monkeypatch):
+    app, _ids = review_app
+    calls = []
+
+    class Result:
+        reviewed_rows, automated, genuine, skipped = 0, 0, 0, {}
+        version_before = version_after = "v"
+        before = after = {}
+        rescored = None
+
+        def as_dict(self):
+            return {"reviewed_rows": 0, "version_after": "v"}
+
+    def fake_retrain(**kwargs):
+        calls.append(kwargs)
+        return Result()
+
+    monkeypatch.setattr("perks.review.learning.retrain_with_reviews", fake_retrain)
+    result = app.test_cli_runner().invoke(args=["train", "--with-reviews", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"reviewed_rows": 0, "version_after": "v"}
+    assert calls and calls[0]["rescore"] is True

@@ -25,9 +25,20 @@ def _echo_json(data: Any) -> None:
               help=f"Rebuild {TABLE_PATH.name} from the research data in {SHARED_BOTS_DIR}.")
 @click.option("--quick", is_flag=True,
               help="Skip permutation importance and the feature-removal runs (faster).")
+@click.option("--with-reviews", is_flag=True,
+              help="Add reviewers' decisions as labelled rows, retrain, print metrics before "
+                   "and after, bump the model version and rescore (perks review retrain).")
 @_json_option
-def train_command(rebuild: bool, quick: bool, as_json: bool) -> None:
+@click.pass_context
+def train_command(ctx: click.Context, rebuild: bool, quick: bool, with_reviews: bool,
+                  as_json: bool) -> None:
     """Train the bot model from the bundled table; write the model and its card."""
+    if with_reviews:
+        # Reviews live in the database; the review stage owns reading them and rescoring.
+        from perks.review.commands import retrain_command
+
+        ctx.invoke(retrain_command, no_rescore=False, as_json=as_json)
+        return
     if rebuild:
         if not SHARED_BOTS_DIR.is_dir():
             raise click.ClickException(f"no research data at {SHARED_BOTS_DIR}")
