@@ -196,6 +196,7 @@ def test_export_escapes_formula_cells(session):
         ("1", "offered", "ana"), ("2", "offered", "ben")]
     assert rows[0]["name"] == "'=HYPERLINK(\"http://evil\")"
     assert rows[0]["topics"] == "coffee:0.90" and rows[0]["relevance"] == "0.81"
+    assert rows[0]["review_decision"] == "" and rows[0]["bot_probability"] != ""
     everything = list(csv.DictReader(io.StringIO("".join(
         export_csv(session, campaign, everything=True, chunk_rows=1)))))
     assert [r["status"] for r in everything] == ["offered", "offered", "waitlist"]
