@@ -8,7 +8,7 @@ Later stages (campaigns, review) hang their own tables off Account by its surrog
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, func
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 
@@ -157,6 +157,32 @@ class AccountTopic(SQLModel, table=True):
     weight: float
     source: str = Field(default="inferred", max_length=20)  # imported / inferred
     evidence: list[str] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class TopicRank(SQLModel, table=True):
+    """A scored account's topic row with what ranking filters on, copied from account
+    (perks.campaigns.ranking keeps it in step), so a campaign's top accounts for a topic are
+    read straight off one index instead of joining a million accounts."""
+
+    __tablename__ = "topic_rank"
+    __table_args__ = (
+        Index("ix_topic_rank_percentile", "topic_id", text("(weight * percentile) DESC"),
+              "account_id"),
+        Index("ix_topic_rank_score", "topic_id", text("(weight * score) DESC"), "account_id"),
+    )
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True)
+    weight: float
+    score: float
+    percentile: float | None = None
+    bot_probability: float | None = None
+    rule_flagged: bool = False
+    blocked: bool = False  # protected, minor by flag, probable minor or opted out
+    birth_year: int | None = None
+    opted_in: bool = False
+    followers_count: int = 0
+    person_key: int  # person_id, or -account_id for an account nobody linked
 
 
 class ScoreSnapshot(SQLModel, table=True):

@@ -319,7 +319,12 @@ class Ranked:
 def ranked_shortlist(session: Session, campaign: Campaign, *, bot_threshold: float,
                      limit: int, offset: int = 0, today: date | None = None) -> list[Ranked]:
     """The best `limit` eligible accounts from `offset`, by relevance then account id."""
-    ranked = ranked_query(conditions(session, campaign, bot_threshold=bot_threshold, today=today))
+    cond = conditions(session, campaign, bot_threshold=bot_threshold, today=today)
+    from perks.campaigns import ranking  # it imports this module for Ranked
+
+    if ranking.supports(cond):
+        return ranking.ranked_fast(session, cond, limit=limit, offset=offset)
+    ranked = ranked_query(cond)
     rows = session.execute(select(ranked.c.account_id, ranked.c.relevance, ranked.c.rank)
                            .order_by(ranked.c.rank).offset(offset).limit(limit))
     return [Ranked(int(a), float(r), int(k)) for a, r, k in rows]
