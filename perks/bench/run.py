@@ -1,0 +1,232 @@
+"""One benchmark run: build a pool of N in a scratch database, time each stage and its floor.
+
+Import and score run once (they build the data); the queries and the export are repeated and
+reported as medians (p50) and p95. Generation is timed apart, so neither the import nor its
+floor pays for making the records.
+"""
+
+import csv
+import io
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from perks.bench import floors
+from perks.bench.report import Metric, Report, machine, peak_rss_mb
+from perks.bench.scratch import scratch_database
+from perks.campaigns import allocation, matching
+from perks.campaigns.export import export_csv
+from perks.campaigns.store import create_campaign
+from perks.db import make_engine, prepare_database
+from perks.demo import DEMO_CAMPAIGN, demo_observed_at
+from perks.demo_pool import generate_accounts
+from perks.detection.features import compute_features
+from perks.importing import import_records
+from perks.models import Account
+from perks.scoring import load_detector, score_pool
+from perks.topics import load_taxonomy
+from perks.users import get_or_create_brand
+
+SHORTLIST_SIZE = 500
+ACCOUNT = Account.__table__
+EXPORT_ROWS_MAX = 50_000
+
+
+class TimedRecords:
+    """Wraps the generator and adds up the time spent making records."""
+
+    def __init__(self, records: Iterator[dict]):
+        self.records = records
+        self.seconds = 0.0
+
+    def __iter__(self) -> "TimedRecords":
+        return self
+
+    def __next__(self) -> dict:
+        clock = time.perf_counter()
+        try:
+            return next(self.records)
+        finally:
+            self.seconds += time.perf_counter() - clock
+
+
+def _p(times: list[float], q: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _ms(times: list[float], q: float = 0.5) -> float:
+    return round(_p(times, q) * 1000, 3)
+
+
+def _repeat(call: Callable[[], Any], repeats: int) -> list[float]:
+    call()  # warm the cache and the statement cache: steady state is what a page sees
+    times = []
+    for _ in range(repeats):
+        clock = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - clock)
+    return times
+
+
+def run_bench(*, accounts: int = 1_000_000, database_url: str | None = None, repeats: int = 11,
+              seed: int = 7, say: Callable[[str], None] = lambda _msg: None) -> Report:
+    """Measure the pipeline on a synthetic pool of `accounts` in a scratch database (SQLite
+    temp file by default; on the PostgreSQL server of `database_url` if given)."""
+    taxonomy = [(t.slug, t.keywords) for t in load_taxonomy()]
+    observed_at = demo_observed_at()
+    report = Report(accounts=accounts, database="sqlite", repeats=repeats, machine=machine())
+
+    def records() -> Iterator[dict]:
+        return generate_accounts(accounts, seed=seed, topics=taxonomy, observed_at=observed_at)
+
+    with scratch_database(database_url, "-floor") as url:
+        engine = make_engine(url)
+        prepare_database(engine)
+        say("import floor: raw executemany")
+        floor_seconds = floors.raw_insert(engine, records(), observed_at=observed_at)
+        engine.dispose()
+    with scratch_database(database_url) as url:
+        engine = make_engine(url)
+        report.database = engine.dialect.name
+        prepare_database(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            _import(session, report, records(), observed_at, floor_seconds, say)
+            _score(session, report, say)
+            session.execute(text("ANALYZE"))  # as a DBA would after a bulk load
+            session.commit()
+            _queries(session, engine, report, taxonomy, repeats, say)
+            _export(session, report, repeats, say)
+        engine.dispose()
+    report.metrics["peak_memory_mb"] = Metric(
+        round(peak_rss_mb(), 1), "MB", "lower", target="≤ 1024 MB",
+        met=peak_rss_mb() <= 1024, note="getrusage maxrss of the whole run")
+    return report
+
+
+def _import(session: Session, report: Report, records: Iterator[dict], observed_at: Any,
+            floor_seconds: float, say: Callable[[str], None]) -> None:
+    say("import")
+    timed = TimedRecords(records)
+    clock = time.perf_counter()
+    import_records(session, enumerate(timed, start=1), source_name="bench",
+                   observed_at=observed_at, file_format="demo")
+    total = time.perf_counter() - clock
+    spent = total - timed.seconds
+    n = report.accounts
+    report.seconds |= {"generate": round(timed.seconds, 2), "import": round(spent, 2)}
+    rate = n / spent
+    report.metrics["import_accounts_per_s"] = Metric(
+        round(rate), "accounts/s", "higher", floor=round(n / floor_seconds),
+        floor_what="raw DBAPI executemany, one transaction", target="≥ 100,000/s",
+        met=rate >= 100_000)
+    report.metrics["import_peak_memory_mb"] = Metric(
+        round(peak_rss_mb(), 1), "MB", "lower", target="≤ 1024 MB", met=peak_rss_mb() <= 1024,
+        note="maxrss after generate + floor + import")
+
+
+def _score(session: Session, report: Report, say: Callable[[str], None]) -> None:
+    say("score + classify")
+    detector, status = load_detector()
+    clock = time.perf_counter()
+    summary = score_pool(session, detector=detector)
+    spent = time.perf_counter() - clock
+    report.seconds["score"] = round(spent, 2)
+    floor = None
+    if detector is not None:
+        say("score floor: bare predict_proba")
+        floor_spent = 0.0
+        last = 0
+        while True:  # the detector's own feature matrices, chunk by chunk, predict timed alone
+            rows = session.execute(select(*ACCOUNT.c).where(ACCOUNT.c.id > last)
+                                   .order_by(ACCOUNT.c.id).limit(20_000)).mappings().all()
+            if not rows:
+                break
+            last = rows[-1]["id"]
+            matrix = compute_features(rows)
+            floor_spent += floors.predict_seconds(detector.estimator, [matrix])
+        floor = round(report.accounts / floor_spent)
+    rate = report.accounts / spent
+    report.metrics["score_classify_accounts_per_s"] = Metric(
+        round(rate), "accounts/s", "higher", floor=floor,
+        floor_what="the model's bare predict_proba on the same features", target="≥ 150,000/s",
+        met=rate >= 150_000, note=f"score_pool end to end (bots {status}); stage seconds "
+        + ", ".join(f"{k} {v:.1f}" for k, v in summary.timings.items()))
+
+
+def _campaign(session: Session, brand_id: int, name: str, **changes: Any) -> Any:
+    return create_campaign(session=session, brand_id=brand_id,
+                           data={**DEMO_CAMPAIGN, "name": name, **changes})
+
+
+def _queries(session: Session, engine: Any, report: Report, taxonomy: list, repeats: int,
+             say: Callable[[str], None]) -> None:
+    brand = get_or_create_brand(session=session, name="Bench brand")
+    pairs = {"popular": [s for s, _ in taxonomy[:2]], "rare": [s for s, _ in taxonomy[-2:]]}
+    memory = floors.InMemory(engine)
+    for kind, topics in pairs.items():
+        say(f"shortlist, {kind} topics {topics}")
+        campaign = _campaign(session, brand.id, f"bench {kind}", topics=topics)
+        session.commit()
+        threshold = matching.bot_threshold(campaign.bot_strictness)
+        cond = matching.conditions(session, campaign, bot_threshold=threshold)
+        times = _repeat(lambda c=campaign, t=threshold: matching.ranked_shortlist(
+            session, c, bot_threshold=t, limit=SHORTLIST_SIZE), repeats)
+        params = (campaign.min_topic_weight, campaign.score_min, campaign.score_max, threshold)
+        naive = floors.time_naive_join(engine, cond.topic_ids, params, max(3, repeats // 3))
+        numpy = _repeat(lambda c=campaign, t=threshold, i=cond.topic_ids: memory.top(
+            i, c.min_topic_weight, c.score_min, c.score_max, t), repeats)
+        general_query = matching.ranked_query(cond)
+        general = _repeat(lambda q=general_query: session.execute(
+            select(q.c.account_id).order_by(q.c.rank).limit(SHORTLIST_SIZE)).all(),
+            max(3, repeats // 3))
+        matches = len(session.execute(select(cond.topic_match().c.account_id)).all())
+        for q, label in ((0.5, "p50"), (0.95, "p95")):
+            value = _ms(times, q)
+            report.metrics[f"shortlist_{kind}_{label}_ms"] = Metric(
+                value, "ms", "lower", floor=_ms(naive, q), floor_what="naive raw-SQL join",
+                target="≤ 10 ms" if label == "p50" else "",
+                met=value <= 10 if label == "p50" else None,
+                note=f"{matches:,} topic matches; numpy argpartition in memory "
+                     f"{_ms(numpy, q)} ms (ratio {round(value / max(_ms(numpy, q), 1e-9), 3)}); "
+                     f"matching's general SQL {_ms(general, q)} ms")
+        report.metrics[f"shortlist_{kind}_vs_numpy"] = Metric(
+            _ms(times), "ms", "lower", floor=_ms(numpy), floor_what="numpy argpartition in memory",
+            target="≤ 0.2×", met=_ms(times) <= 0.2 * _ms(numpy))
+        say(f"funnel, {kind}")
+        funnel = _repeat(lambda c=campaign, t=threshold: matching.funnel(
+            session, c, bot_threshold=t), repeats)
+        report.metrics[f"funnel_{kind}_p50_ms"] = Metric(
+            _ms(funnel), "ms", "lower", target="≤ 100 ms", met=_ms(funnel) <= 100,
+            note=f"p95 {_ms(funnel, 0.95)} ms")
+
+
+def _export(session: Session, report: Report, repeats: int, say: Callable[[str], None]) -> None:
+    say("export")
+    brand = get_or_create_brand(session=session, name="Bench brand")
+    size = max(1, min(EXPORT_ROWS_MAX, report.accounts // 20))
+    campaign = _campaign(session, brand.id, "bench export", quantity=size)
+    clock = time.perf_counter()
+    allocation.refresh(session, campaign,
+                       bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+    session.commit()
+    report.seconds["allocate_export_campaign"] = round(time.perf_counter() - clock, 2)
+    exported: list[str] = []
+
+    def run() -> None:
+        exported[:] = export_csv(session, campaign, everything=True)
+
+    times = _repeat(run, max(3, min(repeats, 5)))
+    # The floor: the same cells, already in memory, through csv.writer alone.
+    cells = list(csv.reader(io.StringIO("".join(exported))))[1:]
+    rows = len(cells)
+    floor = statistics.median(floors.time_csv_writer(cells, max(3, min(repeats, 5))))
+    value = rows / statistics.median(times)
+    report.metrics["export_rows_per_s"] = Metric(
+        round(value), "rows/s", "higher", floor=round(len(cells) / floor),
+        floor_what="bare csv.writer over the same rows", target="≥ 0.8× floor",
+        met=value >= 0.8 * len(cells) / floor, note=f"{rows:,} rows")
