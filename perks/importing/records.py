@@ -55,6 +55,8 @@ def is_missing(value: Any) -> bool:
 
 
 def parse_bool(value: Any, field: str) -> bool | None:
+    if type(value) is bool:  # the common case first: JSON and the demo give real booleans
+        return value
     if is_missing(value):
         return None
     if isinstance(value, bool):
@@ -70,6 +72,8 @@ def parse_bool(value: Any, field: str) -> bool | None:
 
 
 def parse_int(value: Any, field: str, *, minimum: int = 0, maximum: int = 10**12) -> int | None:
+    if type(value) is int and minimum <= value <= maximum:  # common case, no checks needed
+        return value
     if is_missing(value):
         return None
     if isinstance(value, bool):
@@ -91,6 +95,8 @@ def parse_int(value: Any, field: str, *, minimum: int = 0, maximum: int = 10**12
 
 def parse_float(value: Any, field: str, *, minimum: float = 0.0,
                 maximum: float = math.inf) -> float | None:
+    if type(value) is float and math.isfinite(value) and minimum <= value <= maximum:
+        return value  # the common case; NaN, infinities and bad values take the long way
     if is_missing(value):
         return None
     if isinstance(value, bool):

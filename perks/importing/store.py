@@ -155,6 +155,28 @@ def _record_failed_run(session: Session, source_name: str, file_format: str, err
     session.commit()
 
 
+def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """One DBAPI executemany in the session's transaction: the rows' types are already the
+    columns' (normalize_record made them), so only the dialect's bind processors (SQLite's
+    datetime text) run, not SQLAlchemy's per-row parameter machinery (a third of import time)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    table = Account.__table__
+    processors = [(i, processor) for i, name in enumerate(names)
+                  if (processor := table.c[name].type._cached_bind_processor(dialect))]
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    statement = (f"INSERT INTO account ({', '.join(names)}) "  # noqa: S608 - column names
+                 f"VALUES ({', '.join([marker] * len(names))})")
+    values = []
+    for row in rows:
+        cells = [row[name] for name in names]
+        for i, processor in processors:
+            cells[i] = processor(cells[i])
+        values.append(tuple(cells))
+    connection.exec_driver_sql(statement, values)
+
+
 class _BatchWriter:
     """Collects clean records and upserts them a batch at a time."""
 
@@ -205,8 +227,7 @@ class _BatchWriter:
                 self.result.unchanged += 1
                 record["topics"] = None  # an old observation does not replace topics either
         if inserts:
-            # Core insert on the table: one executemany, no ORM bookkeeping per row.
-            self.session.execute(insert(Account.__table__), inserts)
+            _insert_rows(self.session, inserts)
         if updates:
             self.session.execute(update(Account), updates)
         self.result.imported += len(inserts)
