@@ -22,18 +22,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from perks import db
+    from perks.web import security
     from perks.web.extensions import csrf, login_manager
 
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from perks.web import auth, campaigns, pages, privacy, review
+    from perks.web import api, auth, campaigns, pages, privacy, review, settings
+    from perks.web.extensions import csrf
 
-    for module in (auth, pages, campaigns, review, privacy):
+    for module in (auth, pages, campaigns, review, privacy, settings, api):
         app.register_blueprint(module.blueprint)
+    # Bearer tokens only under /api/v1 (perks.web.access): no cookie, so no forgery to stop.
+    csrf.exempt(api.blueprint)
 
 
 def register_commands(app: Flask) -> None:

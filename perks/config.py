@@ -30,6 +30,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "ACCOUNTS_PER_PAGE": 50,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_ENABLED": True,
     }
     config.update(overrides or {})

@@ -45,7 +45,8 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    # "heads": parallel branches (stages built side by side) upgrade before their merge lands.
+    command.upgrade(alembic_config(engine), "heads")
 
 
 def init_app(app: Flask) -> None:

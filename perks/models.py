@@ -328,3 +328,28 @@ class RemovalRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     decided_at: datetime | None = None
     decided_by: str | None = Field(default=None, max_length=320)
+
+
+class ApiToken(SQLModel, table=True):
+    """A user's bearer token for /api/v1: only its sha256 is stored, shown once at creation."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)  # the first characters, so a person can tell tokens apart
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login, keyed by a salted hash of email and client address (perks.throttle)."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)

@@ -7,6 +7,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from perks.models import ROLES, Brand, User
 
 MIN_PASSWORD_LENGTH = 10
+# The ten-plus-character passwords that top the leaked-password lists: refused outright.
+COMMON_PASSWORDS = frozenset({
+    "1234567890", "12345678910", "123456789a", "0123456789", "1111111111", "0987654321",
+    "1q2w3e4r5t", "1qaz2wsx3edc", "qwertyuiop", "qwerty12345", "qwerty123456", "asdfghjkl;",
+    "password12", "password123", "password1234", "passw0rd123", "iloveyou12", "iloveyou123",
+    "letmein123", "welcome123", "welcome1234", "admin12345", "administrator", "abc1234567",
+    "changeme123", "football123", "monkey12345", "princess123", "sunshine123", "trustno1234",
+    "superman123", "starwars123", "perks12345", "perkspassword",
+})
 # Checked against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("perks-timing-equaliser", method="pbkdf2:sha256:1000")
 
@@ -35,8 +44,7 @@ def create_user(*, session: Session, email: str, password: str, brand: Brand,
         raise UserError(f"not an email address: {email!r}")
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password, email=email)
     if find_user(session=session, email=email) is not None:
         raise UserError(f"{email} already has an account")
     user = User(email=email, role=role, brand_id=brand.id,
@@ -44,6 +52,18 @@ def create_user(*, session: Session, email: str, password: str, brand: Brand,
     session.add(user)
     session.flush()
     return user
+
+
+def check_password(password: str, *, email: str) -> None:
+    """UserError unless the password is long enough, not a common one and not the email."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS:
+        raise UserError("that password is on the list of the most common ones: choose another")
+    email = email.strip().lower()
+    if email in lowered or lowered == email.partition("@")[0]:
+        raise UserError("the password must not be or contain the email address")
 
 
 def find_user(*, session: Session, email: str) -> User | None:

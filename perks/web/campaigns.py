@@ -16,7 +16,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from perks.campaigns import allocation, charts, matching
 from perks.campaigns.export import export_csv, export_filename
@@ -31,6 +31,7 @@ from perks.campaigns.store import (
 )
 from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
+from perks.web.access import EVERYONE, MANAGERS, roles_required
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 PER_PAGE = 50
@@ -45,14 +46,14 @@ def _own_campaign(campaign_id: int):
 
 
 @blueprint.route("/")
-@login_required
+@roles_required(*EVERYONE)
 def index():
     campaigns = list_campaigns(session=get_session(), brand_id=current_user.brand_id)
     return render_template("campaigns/index.html", campaigns=campaigns)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
-@login_required
+@roles_required(*MANAGERS)
 def new():
     session = get_session()
     form = CampaignForm(topic_choices=topic_choices(session))
@@ -72,7 +73,7 @@ def new():
 
 
 @blueprint.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
-@login_required
+@roles_required(*MANAGERS)
 def edit(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
@@ -94,7 +95,7 @@ def edit(campaign_id: int):
 
 
 @blueprint.route("/<int:campaign_id>")
-@login_required
+@roles_required(*EVERYONE)
 def show(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
@@ -118,7 +119,7 @@ def show(campaign_id: int):
 
 
 @blueprint.route("/<int:campaign_id>/refresh", methods=["POST"])
-@login_required
+@roles_required(*MANAGERS)
 def refresh(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
@@ -130,7 +131,7 @@ def refresh(campaign_id: int):
 
 
 @blueprint.route("/<int:campaign_id>/decide", methods=["POST"])
-@login_required
+@roles_required(*MANAGERS)
 def decide(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
@@ -156,15 +157,19 @@ def decide(campaign_id: int):
 
 
 @blueprint.route("/<int:campaign_id>/export.csv")
-@login_required
+@roles_required(*MANAGERS)
 def export(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
+    return export_response(session, campaign, everything=request.args.get("all") == "1",
+                           bom=request.args.get("bom") == "1")
+
+
+def export_response(session, campaign, *, everything: bool, bom: bool) -> Response:
+    """The CSV download, streamed; the API's export sends this same response."""
     allocation.ensure(session, campaign,
                       bot_threshold=matching.bot_threshold(campaign.bot_strictness))
     session.commit()
-    everything = request.args.get("all") == "1"
-    bom = request.args.get("bom") == "1"
     chunks = (chunk.encode("utf-8") for chunk in
               export_csv(session, campaign, everything=everything, bom=bom))
     name = export_filename(campaign, datetime.now(UTC).date())

@@ -1,7 +1,7 @@
 """The logged-in pages: home, the accounts browser and an account's page; plus /healthz."""
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import text
 
 from perks.accounts import search_accounts
@@ -10,18 +10,20 @@ from perks.db import get_session
 from perks.models import Account
 from perks.profiles import account_summary
 from perks.review.decisions import audit_trail
+from perks.web.access import EVERYONE, roles_required
 
 blueprint = Blueprint("pages", __name__)
 
 
 @blueprint.route("/healthz")
+@roles_required()  # public: load balancers probe it
 def healthz():
     get_session().execute(text("SELECT 1"))
     return {"status": "ok"}
 
 
 @blueprint.route("/")
-@login_required
+@roles_required(*EVERYONE)
 def home():
     session = get_session()
     total = session.execute(text("SELECT COUNT(*) FROM account")).scalar_one()
@@ -31,7 +33,7 @@ def home():
 
 
 @blueprint.route("/accounts")
-@login_required
+@roles_required(*EVERYONE)
 def accounts():
     query = request.args.get("q", "")[:100]
     page = request.args.get("page", 1, type=int) or 1
@@ -41,7 +43,7 @@ def accounts():
 
 
 @blueprint.route("/accounts/<int:account_id>")
-@login_required
+@roles_required(*EVERYONE)
 def account(account_id: int):
     session = get_session()
     record = session.get(Account, account_id)

@@ -1,10 +1,8 @@
 """Privacy pages: the public removal request form (no login), and admin-only pages to decide
 requests and forget an account. Thin: validate the form, call perks.privacy, redirect."""
 
-from functools import wraps
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -21,6 +19,7 @@ from perks.privacy.removal import (
     reject_request,
     submit_removal,
 )
+from perks.web.access import ADMINS, roles_required
 
 blueprint = Blueprint("privacy", __name__)
 PUBLIC_ENDPOINTS = {"privacy.removal"}  # reachable without login
@@ -33,17 +32,8 @@ class RemovalForm(FlaskForm):
                                             message="Not an email address.")])
 
 
-def admin_required(view):
-    """After login_required: only users with the admin role (403 for everyone else)."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if getattr(current_user, "role", None) != "admin":
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
-
-
 @blueprint.route("/removal", methods=["GET", "POST"])
+@roles_required()  # public: the people in the pool have no login
 def removal():
     form = RemovalForm()
     status = 200
@@ -69,16 +59,14 @@ def removal():
 
 
 @blueprint.route("/privacy/requests")
-@login_required
-@admin_required
+@roles_required(*ADMINS)
 def requests():
     return render_template("privacy/requests.html",
                            pending=pending_requests(session=get_session()))
 
 
 @blueprint.route("/privacy/requests/<int:request_id>/confirm", methods=["POST"])
-@login_required
-@admin_required
+@roles_required(*ADMINS)
 def confirm(request_id: int):
     session = get_session()
     try:
@@ -96,8 +84,7 @@ def confirm(request_id: int):
 
 
 @blueprint.route("/privacy/requests/<int:request_id>/reject", methods=["POST"])
-@login_required
-@admin_required
+@roles_required(*ADMINS)
 def reject(request_id: int):
     session = get_session()
     try:
@@ -112,8 +99,7 @@ def reject(request_id: int):
 
 
 @blueprint.route("/privacy/accounts/<int:account_id>/forget", methods=["POST"])
-@login_required
-@admin_required
+@roles_required(*ADMINS)
 def forget(account_id: int):
     session = get_session()
     record = session.get(Account, account_id)

@@ -2,20 +2,21 @@
 view. Every route needs login and reads and writes only the current user's brand."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from perks.db import get_session
 from perks.models import REVIEW_DECISIONS
 from perks.review import decisions
 from perks.review.queue import MODEL_REASON, STATES, brand_campaigns, queue_page
 from perks.review.threshold import threshold_view
+from perks.web.access import EVERYONE, REVIEWERS, roles_required
 
 blueprint = Blueprint("review", __name__, url_prefix="/review")
 PER_PAGE = 50
 
 
 @blueprint.route("/")
-@login_required
+@roles_required(*EVERYONE)
 def index():
     session = get_session()
     campaigns = brand_campaigns(session, current_user.brand_id)
@@ -34,7 +35,7 @@ def index():
 
 
 @blueprint.route("/decide", methods=["POST"])
-@login_required
+@roles_required(*REVIEWERS)
 def decide():
     session = get_session()
     one = request.form.get("one", "")  # "<account_id>:<decision>" from a row's button
@@ -73,7 +74,7 @@ def _back() -> str:
 
 
 @blueprint.route("/threshold")
-@login_required
+@roles_required(*EVERYONE)
 def threshold():
     from perks.campaigns.matching import _detector
 

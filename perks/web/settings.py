@@ -1,0 +1,87 @@
+"""Settings: the brand's users (admins only) and each user's own API tokens.
+
+A new token is rendered once on the response page, never flashed: a flash would put it in the
+session cookie, which is signed but readable.
+"""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from perks.db import get_session
+from perks.models import ROLES, Brand, User
+from perks.tokens import NAME_MAX, TokenError, create_token, list_tokens, revoke_token
+from perks.users import UserError, create_user
+from perks.web.access import ADMINS, EVERYONE, roles_required
+
+blueprint = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
+    role = SelectField("Role", choices=[(r, r) for r in ROLES], default="reviewer")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)],
+                       description="What the token is for, e.g. “weekly export script”")
+
+
+@blueprint.route("/users", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def users():
+    session = get_session()
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(session=session, email=form.email.data,
+                               password=form.password.data, role=form.role.data,
+                               brand=session.get(Brand, current_user.brand_id),
+                               hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        except UserError as error:
+            session.rollback()
+            form.email.errors = [*form.email.errors, str(error)]
+        else:
+            session.commit()
+            flash(f"{user.email} can now log in as {user.role}.", "info")
+            return redirect(url_for("settings.users"))
+    people = session.exec(select(User).where(User.brand_id == current_user.brand_id)
+                          .order_by(User.email)).scalars().all()
+    return render_template("settings/users.html", form=form, users=people)
+
+
+@blueprint.route("/tokens", methods=["GET", "POST"])
+@roles_required(*EVERYONE)
+def tokens():
+    session = get_session()
+    form = TokenForm()
+    created = None
+    if form.validate_on_submit():
+        try:
+            created = create_token(session=session, user=session.get(User, current_user.id),
+                                   name=form.name.data)
+        except TokenError as error:
+            session.rollback()
+            form.name.errors = [*form.name.errors, str(error)]
+        else:
+            session.commit()
+            form = TokenForm(formdata=None)
+    return render_template("settings/tokens.html", form=form, created=created,
+                           tokens=list_tokens(session=session, user_id=current_user.id))
+
+
+@blueprint.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required(*EVERYONE)
+def revoke(token_id: int):
+    session = get_session()
+    try:
+        token = revoke_token(session=session, token_id=token_id, user_id=current_user.id)
+    except TokenError:
+        abort(404)  # someone else's token is as absent as a missing one
+    session.commit()
+    flash(f"Token “{token.name}” revoked.", "info")
+    return redirect(url_for("settings.tokens"))
