@@ -1,0 +1,191 @@
+"""`perks bench --load`: a bounded loopback load run against `perks serve --workers 2`.
+
+A demo instance is built in a temp folder, served on 127.0.0.1 only, and hit for `seconds` by
+a few client threads (standard library only: one HTTP connection per request, as gunicorn's
+sync workers close them anyway): the campaign's shortlist as served to a browser (its CSV
+export route, which streams the stored shortlist), the campaign page, and one reviewer writing
+decisions the whole time (each refreshes the brand's shortlists). Errors are non-2xx/3xx
+answers, client exceptions and any "database is locked" in the server's log.
+"""
+
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from perks.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+HOST = "127.0.0.1"
+CLIENTS = {"shortlist": 6, "page": 2}
+WRITES_PER_SECOND = 10
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 302 after a POST is the answer; following it would be another request
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _perks(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from perks.cli import main; main()", *args]
+
+
+class Client:
+    """A logged-in browser: cookie jar, CSRF token, no redirects followed."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+        page = self.get("/login")[1]
+        self.csrf = _CSRF.search(page).group(1)  # type: ignore[union-attr]
+        status, _ = self.post("/login", {"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+        if status not in (302, 303):
+            raise RuntimeError(f"demo login failed with HTTP {status}")
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as answer:
+                return answer.status, answer.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.base + path))  # noqa: S310 - loopback
+
+    def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        body = urllib.parse.urlencode({**form, "csrf_token": getattr(self, "csrf", "")}).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body))  # noqa: S310
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+
+    def run(self, call: Callable[[], int], stop: float, pace: float = 0.0) -> None:
+        while time.perf_counter() < stop:
+            clock = time.perf_counter()
+            try:
+                status = call()
+                error = "" if 200 <= status < 400 else f"HTTP {status}"
+            except Exception as exc:  # noqa: BLE001 - every failure counts as an error
+                error = f"{type(exc).__name__}: {exc}"
+            spent = time.perf_counter() - clock
+            with self.lock:
+                self.times.append(spent)
+                if error:
+                    self.errors.append(error)
+            if pace > spent:
+                time.sleep(pace - spent)
+
+    def summary(self, seconds: float) -> dict[str, Any]:
+        ordered = sorted(self.times) or [0.0]
+        return {"requests": len(self.times), "per_second": round(len(self.times) / seconds, 1),
+                "p50_ms": round(statistics.median(ordered) * 1000, 2),
+                "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))] * 1000, 2),
+                "errors": len(self.errors), "first_errors": self.errors[:3]}
+
+
+def run_load(*, accounts: int = 20_000, seconds: int = 60,
+             say: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    """Build a demo instance of `accounts`, serve it with 2 workers on 127.0.0.1 and load it
+    for `seconds`; return per-endpoint rates, latencies and errors."""
+    folder = Path(tempfile.mkdtemp(prefix="perks-load-"))
+    env = {**os.environ, "PERKS_INSTANCE_PATH": str(folder), "PERKS_ENV": "production"}
+    env.pop("PERKS_DATABASE_URL", None)  # always the scratch SQLite file in `folder`
+    server = None
+    try:
+        say(f"demo instance of {accounts:,} accounts in {folder}")
+        subprocess.run(_perks("demo", "--accounts", str(accounts)), env=env, check=True,  # noqa: S603
+                       capture_output=True)
+        port = _free_port()
+        log = (folder / "server.log").open("w")
+        server = subprocess.Popen(_perks("serve", "--host", HOST, "--port", str(port),  # noqa: S603
+                                         "--workers", "2"),
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://{HOST}:{port}"
+        _wait_for(base)
+        return _load(base, folder, seconds, say)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_for(base: str) -> None:
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/login", timeout=2).close()  # noqa: S310 - loopback
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("perks serve did not answer within 30 s")
+
+
+def _reviewable(folder: Path) -> tuple[int, list[int]]:
+    with sqlite3.connect(folder / "perks.db") as db:
+        campaign_id = db.execute("SELECT min(id) FROM campaign").fetchone()[0]
+        ids = [r[0] for r in db.execute(
+            "SELECT id FROM account WHERE bot_probability >= 0.5 ORDER BY id LIMIT 50")]
+    return campaign_id, ids
+
+
+def _load(base: str, folder: Path, seconds: int, say: Callable[[str], None]) -> dict[str, Any]:
+    campaign_id, reviewable = _reviewable(folder)
+    tallies = {name: Tally() for name in (*CLIENTS, "decisions")}
+    paths = {"shortlist": f"/campaigns/{campaign_id}/export.csv",
+             "page": f"/campaigns/{campaign_id}"}
+    versions = dict.fromkeys(reviewable, 0)
+    writer = Client(base)
+
+    def decide() -> int:
+        account_id = reviewable[sum(versions.values()) % len(reviewable)]
+        decision = ("genuine", "automated")[versions[account_id] % 2]
+        status, _ = writer.post("/review/decide", {
+            "one": f"{account_id}:{decision}", f"version_{account_id}": str(versions[account_id])})
+        versions[account_id] += 1
+        return status
+
+    clients = [(name, Client(base)) for name, n in CLIENTS.items() for _ in range(n)]
+    say(f"loading {base} for {seconds} s: {len(clients)} readers, one reviewer")
+    stop = time.perf_counter() + seconds
+    threads = [threading.Thread(target=tallies[name].run,
+                                args=(lambda c=client, p=paths[name]: c.get(p)[0], stop))
+               for name, client in clients]
+    threads.append(threading.Thread(target=tallies["decisions"].run,
+                                    args=(decide, stop, 1 / WRITES_PER_SECOND)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    server_log = (folder / "server.log").read_text(errors="replace")
+    result: dict[str, Any] = {"seconds": seconds, "endpoints": {
+        name: {"path": paths.get(name, "/review/decide"), **tally.summary(seconds)}
+        for name, tally in tallies.items()}}
+    result["database_locked"] = server_log.count("database is locked")
+    result["errors"] = sum(e["errors"] for e in result["endpoints"].values()) + (
+        result["database_locked"])
+    return result
