@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from perks.campaigns.forms import _choices
 from perks.db import get_session
 from perks.models import ROLES, Brand, User
 from perks.tokens import NAME_MAX, TokenError, create_token, list_tokens, revoke_token
@@ -23,7 +24,7 @@ blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
-    role = SelectField("Role", choices=[(r, r) for r in ROLES], default="reviewer")
+    role = SelectField("Role", choices=_choices([(r, r) for r in ROLES]), default="reviewer")
 
 
 class TokenForm(FlaskForm):
