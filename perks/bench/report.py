@@ -27,7 +27,7 @@ class Metric:
 
     def __post_init__(self) -> None:
         if self.floor and self.ratio is None:
-            self.ratio = round(self.value / self.floor, 3)
+            self.ratio = float(f"{self.value / self.floor:.3g}")
 
 
 @dataclass

@@ -51,12 +51,17 @@ def _insert(select_list: list[str], source: str) -> str:
             f"SELECT {', '.join(select_list)} {source}")
 
 
+def source_select() -> str:
+    """SQL for what topic_rank should hold, column for column: every scored account's topics."""
+    return ("SELECT " + ", ".join(["account_topic.account_id", "account_topic.topic_id",
+                                   "account_topic.weight", *_account_values("account")])
+            + " FROM account_topic JOIN account ON account.id = account_topic.account_id "
+            "WHERE account.influence_score IS NOT NULL")
+
+
 def fill_statement() -> str:
     """Copy every scored account's topic rows (the migration runs this once)."""
-    return _insert(["account_topic.account_id", "account_topic.topic_id", "account_topic.weight",
-                    *_account_values("account")],
-                   "FROM account_topic JOIN account ON account.id = account_topic.account_id "
-                   "WHERE account.influence_score IS NOT NULL")
+    return f"INSERT INTO topic_rank ({', '.join(COLUMNS)}) {source_select()}"
 
 
 def _set_from_new() -> str:
