@@ -53,7 +53,7 @@ def _insert(select_list: list[str], source: str) -> str:
 
 def source_select() -> str:
     """SQL for what topic_rank should hold, column for column: every scored account's topics."""
-    return ("SELECT " + ", ".join(["account_topic.account_id", "account_topic.topic_id",
+    return ("SELECT " + ", ".join(["account_topic.account_id", "account_topic.topic_id",  # noqa: S608
                                    "account_topic.weight", *_account_values("account")])
             + " FROM account_topic JOIN account ON account.id = account_topic.account_id "
             "WHERE account.influence_score IS NOT NULL")
