@@ -156,3 +156,15 @@ class AuthActions:
 def auth(app, client):
     gen_user(app)
     return AuthActions(client)
+
+
+def gen_token(app, email="ana@brand-a.example", name="script") -> str:
+    """A live API token of the user with `email`; returns the clear token."""
+    from perks.tokens import create_token
+    from perks.users import find_user
+
+    with Session(app.extensions["perks_engine"]) as session:
+        created = create_token(session=session, user=find_user(session=session, email=email),
+                               name=name)
+        session.commit()
+    return created.secret

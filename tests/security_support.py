@@ -1,0 +1,70 @@
+"""Two brands in one pool for the isolation, CSRF, access and API tests: Brand A owns a
+campaign with a shortlist, a review decision with a note, an API token and a user; Brand B has
+an admin. MARKERS are strings only Brand A's data contains."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from perks.campaigns import allocation, matching
+from perks.privacy.removal import submit_removal
+from perks.review import decisions
+from perks.users import get_or_create_brand
+from tests.conftest import AuthActions, gen_token, gen_user
+from tests.test_campaigns import gen_campaign
+from tests.test_review import CAMPAIGN, gen_review_pool
+
+A_CAMPAIGN = "Alpha secret launch"
+A_NOTE = "alpha-note-7f3"
+A_TOKEN_NAME = "alpha-token-name"
+A_EMAIL = "ana@brand-a.example"
+B_EMAIL = "bo@brand-b.example"
+MARKERS = (A_CAMPAIGN, A_NOTE, A_TOKEN_NAME, A_EMAIL)
+
+
+@dataclass
+class World:
+    campaign_id: int
+    account_id: int  # decided by Brand A, with A_NOTE
+    handle: str
+    token_id: int
+    request_id: int
+    ids: dict[str, int]
+    a_token: str
+    b_token: str
+
+
+def build_world(app, *, b_role: str = "admin") -> World:
+    from sqlalchemy import select
+
+    from perks.models import ApiToken
+
+    gen_user(app, email=A_EMAIL, brand="Brand A", role="admin")
+    gen_user(app, email=B_EMAIL, brand="Brand B", role=b_role)
+    with Session(app.extensions["perks_engine"], expire_on_commit=False) as session:
+        ids = gen_review_pool(session)
+        campaign = gen_campaign(session, **{**CAMPAIGN, "name": A_CAMPAIGN})
+        allocation.ensure(session, campaign,
+                          bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+        brand_a = get_or_create_brand(session=session, name="Brand A")
+        decisions.decide(session=session, brand_id=brand_a.id, account_id=ids["pia"],
+                         decision="genuine", note=A_NOTE, user_id=1, expected_version=0)
+        request = submit_removal(session=session, handle="ben", client_ip="192.0.2.1")
+        session.commit()
+        campaign_id, request_id = campaign.id, request.id
+    a_token = gen_token(app, email=A_EMAIL, name=A_TOKEN_NAME)
+    b_token = gen_token(app, email=B_EMAIL, name="beta script")
+    with Session(app.extensions["perks_engine"]) as session:
+        token_id = session.exec(select(ApiToken.id).where(
+            ApiToken.name == A_TOKEN_NAME)).scalars().one()
+    return World(campaign_id, ids["pia"], "pia", token_id, request_id, ids, a_token, b_token)
+
+
+def login(client, email: str):
+    response = AuthActions(client).login(email=email)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
