@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from perks.models import ApiToken, Campaign, ReviewAudit, ShortlistEntry
-from tests.security_support import MARKERS, B_EMAIL, bearer, build_world, login
+from tests.security_support import B_EMAIL, MARKERS, bearer, build_world, login
 
 NOT_APP_DATA = {"static"}  # files shipped with the package
 BRAND = "brand"    # belongs to one brand: another brand gets 404
