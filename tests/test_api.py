@@ -173,10 +173,15 @@ def test_schemathesis_against_the_document(app):
 
     for operation, mode in itertools.product(operations, GenerationMode):
         # Positive cases must match the document; negative ones must at least not crash.
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy(generation_mode=mode))
-        def run(case, wanted=checks if mode.value == "positive" else [not_a_server_error]):
-            case.call_and_validate(headers=headers, checks=wanted)
+        wanted = checks if mode.value == "positive" else [not_a_server_error]
+        _fuzz(operation.as_strategy(generation_mode=mode), headers, wanted)
 
-        run()
+
+def _fuzz(strategy, headers, checks) -> None:
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def run(case):
+        case.call_and_validate(headers=headers, checks=checks)
+
+    run()
