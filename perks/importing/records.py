@@ -37,10 +37,15 @@ _MONTHS = {name: number for number, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
 
+REASON_MAX = 300
+
+
 class RowError(ValueError):
     """A record that cannot be stored; `field` names the culprit."""
 
     def __init__(self, field: str, reason: str):
+        # A reason quotes the value; a megabyte value must not make a megabyte rejects line.
+        reason = reason if len(reason) <= REASON_MAX else reason[:REASON_MAX - 1] + "…"
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
@@ -159,10 +164,14 @@ def parse_topics(value: Any) -> dict[str, float] | None:
             value = json.loads(value)
         except ValueError:
             raise RowError("topics", "not valid JSON") from None
+        except RecursionError:
+            raise RowError("topics", "JSON nested too deeply") from None
     if isinstance(value, str):
         pairs = [part.split(":", 1) for part in re.split(r"[;,|]", value) if part.strip()]
         value = {p[0]: (p[1] if len(p) > 1 else 1.0) for p in pairs}
     if isinstance(value, list):
+        if not all(isinstance(slug, str) for slug in value):
+            raise RowError("topics", "a list of topics must hold topic names only")
         value = {slug: 1.0 for slug in value}
     if not isinstance(value, dict):
         raise RowError("topics", "expected a list of topics or a mapping topic -> weight")
