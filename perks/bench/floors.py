@@ -87,8 +87,9 @@ def naive_join_sql(engine: Engine, n_topics: int) -> str:
     """The shortlist a developer would write first: join, filter, group, order, limit."""
     p = _param(engine)
     topics = ", ".join([p] * n_topics)
-    return (  # noqa: S608 - only placeholders are formatted in
-        "SELECT a.id, MAX(t.weight) * a.influence_percentile / 100.0 AS relevance "
+    # Only placeholders are formatted into this SQL.
+    return (
+        "SELECT a.id, MAX(t.weight) * a.influence_percentile / 100.0 AS relevance "  # noqa: S608
         "FROM account_topic t JOIN account a ON a.id = t.account_id "
         f"WHERE t.topic_id IN ({topics}) AND t.weight >= {p} "
         f"AND a.influence_percentile BETWEEN {p} AND {p} "

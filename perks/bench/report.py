@@ -50,6 +50,8 @@ class Report:
                      if m.floor is not None else "")
             target = f"  target {m.target}: {'met' if m.met else 'MISSED'}" if m.target else ""
             out.append(f"{name:<34} {_num(m.value):>12} {m.unit:<10}{floor}{target}")
+            if m.note:
+                out.append(f"{'':<36}{m.note}")
         out.append("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items()))
         return out
 
