@@ -45,8 +45,7 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration (idempotent)."""
-    # "heads": parallel branches (stages built side by side) upgrade before their merge lands.
-    command.upgrade(alembic_config(engine), "heads")
+    command.upgrade(alembic_config(engine), "head")  # one head: branches get a merge revision
 
 
 def init_app(app: Flask) -> None:
