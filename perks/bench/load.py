@@ -2,10 +2,10 @@
 
 A demo instance is built in a temp folder, served on 127.0.0.1 only, and hit for `seconds` by
 a few client threads (standard library only: one HTTP connection per request, as gunicorn's
-sync workers close them anyway): the campaign's shortlist as served to a browser (its CSV
-export route, which streams the stored shortlist), the campaign page, and one reviewer writing
-decisions the whole time (each refreshes the brand's shortlists). Errors are non-2xx/3xx
-answers, client exceptions and any "database is locked" in the server's log.
+sync workers close them anyway): the shortlist API (/api/v1, a bearer token), the CSV export
+route (the stored shortlist, streamed), the campaign page, and one reviewer writing
+decisions the whole time (each refreshes the brand's shortlists). Errors: any answer but 200
+to a reader or a redirect to a decision, client exceptions, "database is locked" in the log.
 """
 
 import http.client
@@ -31,7 +31,7 @@ from typing import Any
 from perks.demo import DEMO_EMAIL, DEMO_PASSWORD
 
 HOST = "127.0.0.1"
-CLIENTS = {"shortlist": 6, "page": 2}
+CLIENTS = {"shortlist_api": 4, "export": 2, "page": 2}
 WRITES_PER_SECOND = 10
 _PROBLEMS = ("Traceback", "Error", "WORKER TIMEOUT", "locked")
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -68,14 +68,19 @@ class Client:
         if status not in (302, 303):
             raise RuntimeError(f"demo login failed with HTTP {status}")
 
-    def fast_get(self, path: str) -> int:
+    def fast_get(self, path: str, token: str | None = None) -> int:
         """A GET with http.client and the login cookie: a tenth of urllib's client-side cost,
         which matters when the client shares the machine with the server."""
         if not hasattr(self, "cookie"):
             self.cookie = "; ".join(f"{c.name}={c.value}" for c in self.jar)
+            self.agent = next(value for name, value in self.opener.addheaders
+                              if name == "User-agent")
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
-            connection.request("GET", path, headers={"Cookie": self.cookie})
+            # The same User-Agent as the login: session protection ties the cookie to it.
+            headers = ({"Authorization": f"Bearer {token}"} if token
+                       else {"Cookie": self.cookie, "User-Agent": self.agent})
+            connection.request("GET", path, headers=headers)
             answer = connection.getresponse()
             answer.read()
             return answer.status
@@ -103,12 +108,13 @@ class Tally:
         self.errors: list[str] = []
         self.lock = threading.Lock()
 
-    def run(self, call: Callable[[], int], stop: float, pace: float = 0.0) -> None:
+    def run(self, call: Callable[[], int], stop: float, pace: float = 0.0,
+            ok: tuple[int, ...] = (200,)) -> None:
         while time.perf_counter() < stop:
             clock = time.perf_counter()
             try:
                 status = call()
-                error = "" if 200 <= status < 400 else f"HTTP {status}"
+                error = "" if status in ok else f"HTTP {status}"
             except Exception as exc:  # noqa: BLE001 - every failure counts as an error
                 error = f"{type(exc).__name__}: {exc}"
             spent = time.perf_counter() - clock
@@ -164,6 +170,23 @@ def _wait_for(base: str) -> None:
     raise RuntimeError("perks serve did not answer within 30 s")
 
 
+def _api_token(folder: Path) -> str:
+    """A bearer token for the demo user, made the way `perks token create` makes one."""
+    from sqlmodel import Session
+
+    from perks.db import make_engine
+    from perks.tokens import create_token
+    from perks.users import find_user
+
+    engine = make_engine(f"sqlite:///{folder / 'perks.db'}")
+    with Session(engine) as session:
+        user = find_user(session=session, email=DEMO_EMAIL)
+        secret = create_token(session=session, user=user, name="load run").secret
+        session.commit()
+    engine.dispose()
+    return secret
+
+
 def _reviewable(folder: Path) -> tuple[int, list[int]]:
     with sqlite3.connect(folder / "perks.db") as db:
         campaign_id = db.execute("SELECT min(id) FROM campaign").fetchone()[0]
@@ -175,8 +198,10 @@ def _reviewable(folder: Path) -> tuple[int, list[int]]:
 def _load(base: str, folder: Path, seconds: int, say: Callable[[str], None]) -> dict[str, Any]:
     campaign_id, reviewable = _reviewable(folder)
     tallies = {name: Tally() for name in (*CLIENTS, "decisions")}
-    paths = {"shortlist": f"/campaigns/{campaign_id}/export.csv",
+    paths = {"shortlist_api": f"/api/v1/campaigns/{campaign_id}/shortlist?per_page=50",
+             "export": f"/campaigns/{campaign_id}/export.csv",
              "page": f"/campaigns/{campaign_id}"}
+    token = _api_token(folder)
     versions = dict.fromkeys(reviewable, 0)
     writer = Client(base)
 
@@ -191,11 +216,13 @@ def _load(base: str, folder: Path, seconds: int, say: Callable[[str], None]) -> 
     clients = [(name, Client(base)) for name, n in CLIENTS.items() for _ in range(n)]
     say(f"loading {base} for {seconds} s: {len(clients)} readers, one reviewer")
     stop = time.perf_counter() + seconds
-    threads = [threading.Thread(target=tallies[name].run,
-                                args=(lambda c=client, p=paths[name]: c.fast_get(p), stop))
+    def reader(client: Client, name: str) -> Callable[[], int]:
+        return lambda: client.fast_get(paths[name], token if name == "shortlist_api" else None)
+
+    threads = [threading.Thread(target=tallies[name].run, args=(reader(client, name), stop))
                for name, client in clients]
     threads.append(threading.Thread(target=tallies["decisions"].run,
-                                    args=(decide, stop, 1 / WRITES_PER_SECOND)))
+                                    args=(decide, stop, 1 / WRITES_PER_SECOND, (302, 303))))
     for thread in threads:
         thread.start()
     for thread in threads:
