@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlmodel import Session
 
 from perks.accounts import topic_ids_by_slug
@@ -25,6 +25,7 @@ from perks.privacy.minors import probable_minor
 from perks.privacy.suppression import SuppressionIndex
 
 BATCH_SIZE = 2000
+ANALYZE_AT_BATCHES = {5, 25, 125, 625}  # 10k, 50k, 250k, 1.25M rows
 REJECT_COLUMNS = ("line", "field", "reason")
 
 
@@ -188,6 +189,7 @@ class _BatchWriter:
         self.result = result
         self.topic_ids = topic_ids_by_slug(session)
         self.pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self.batches = 0
 
     def check_topics(self, record: dict[str, Any]) -> None:
         unknown = sorted(set(record["topics"] or ()) - self.topic_ids.keys())
@@ -210,6 +212,12 @@ class _BatchWriter:
         if not self.pending:
             return
         batch, self.pending = list(self.pending.values()), {}
+        self.batches += 1
+        if self.batches in ANALYZE_AT_BATCHES and self.session.get_bind().dialect.name != "sqlite":
+            # PostgreSQL plans the lookup of stored ids from statistics taken when the table
+            # was small; inside one big transaction autovacuum never refreshes them, the
+            # lookup turns into a sequential scan and a 1M import goes quadratic.
+            self.session.execute(text("ANALYZE account"))
         person_ids = self._person_ids({r["person_key"] for r in batch if r["person_key"]})
         stored = self._stored(batch)
         now = utcnow()
