@@ -1,6 +1,5 @@
 """CLI commands. Thin: parse options, open a session, call a module, print the result."""
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -15,13 +14,12 @@ from tqdm import tqdm
 
 from perks import db
 from perks.accounts import find_account
+from perks.cli_support import echo_json, json_option, prepared_session
 from perks.importing import ImportFormatError, import_file
 from perks.importing.records import RowError, parse_time
 from perks.models import ROLES
 from perks.profiles import account_summary
 from perks.users import UserError, create_user, get_or_create_brand
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
 def register(app: Flask) -> None:
@@ -40,17 +38,8 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-@contextmanager
-def _prepared_session() -> Iterator[Any]:
-    """Apply migrations, then hand out one session for the command."""
-    engine = db.get_engine()
-    db.prepare_database(engine)
-    with db.session_scope(engine) as session:
-        yield session
 
 
 @contextmanager
@@ -77,7 +66,7 @@ def demo_command(accounts: int, seed: int, as_json: bool) -> None:
     """Create the database, load a synthetic pool and a demo brand and user."""
     from perks.demo import run_demo
 
-    with _prepared_session() as session, _progress("demo pool") as progress:
+    with prepared_session() as session, _progress("demo pool") as progress:
         result = run_demo(session=session, accounts=accounts, seed=seed, progress=progress,
                           hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     summary = {"accounts": {"imported": result.pool.imported, "updated": result.pool.updated},
@@ -86,7 +75,7 @@ def demo_command(accounts: int, seed: int, as_json: bool) -> None:
                "brand": result.brand, "email": result.email, "password": result.password,
                "database": _safe_url(current_app.config["DATABASE_URL"])}
     if as_json:
-        _echo_json(summary)
+        echo_json(summary)
         return
     click.echo(f"Demo pool: {result.pool.imported:,} new and {result.pool.updated:,} refreshed "
                f"accounts in {summary['database']}")
@@ -126,7 +115,7 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bo
     except RowError as error:
         raise click.BadParameter(error.reason, param_hint="--observed-at") from None
     results, failures = [], []
-    with _prepared_session() as session:
+    with prepared_session() as session:
         for path in paths:
             try:
                 with _progress(path.name) as progress:
@@ -139,7 +128,7 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bo
             for warning in result.warnings:
                 click.echo(f"warning: {warning}", err=True)
     if as_json:
-        _echo_json({"files": [_result_dict(r) for r in results], "failed": failures})
+        echo_json({"files": [_result_dict(r) for r in results], "failed": failures})
     else:
         for r in results:
             click.echo(f"{r.source}: {r.imported:,} imported, {r.updated:,} updated, "
@@ -166,13 +155,13 @@ def _result_dict(result: Any) -> dict[str, Any]:
 @with_appcontext
 def account_command(handle: str, as_json: bool) -> None:
     """Show one account: profile, scores, topics and consent."""
-    with _prepared_session() as session:
+    with prepared_session() as session:
         account = find_account(session, handle)
         if account is None:
             raise click.ClickException(f"no account with handle {handle!r}")
         summary = account_summary(session, account)
     if as_json:
-        _echo_json(summary)
+        echo_json(summary)
         return
     click.echo(f"@{summary['screen_name']} ({summary['name'] or 'no name'}) on "
                f"{summary['platform']}, id {summary['id']}")
@@ -207,7 +196,7 @@ def user_create_command(email: str, brand: str, role: str, as_json: bool) -> Non
     """Create a brand user; the password comes from PERKS_PASSWORD or a prompt."""
     password = os.environ.get("PERKS_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
-    with _prepared_session() as session:
+    with prepared_session() as session:
         try:
             brand_row = get_or_create_brand(session=session, name=brand)
             user = create_user(session=session, email=email, password=password, brand=brand_row,
@@ -217,7 +206,7 @@ def user_create_command(email: str, brand: str, role: str, as_json: bool) -> Non
         session.commit()
         created = {"email": user.email, "brand": brand_row.name, "role": user.role}
     if as_json:
-        _echo_json(created)
+        echo_json(created)
     else:
         click.echo(f"Created {created['email']} ({created['role']}) for {created['brand']}")
 

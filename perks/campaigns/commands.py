@@ -3,9 +3,6 @@
 Thin, like perks.commands: parse options, open one session, call the campaign modules, print.
 """
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +11,6 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from perks import db
 from perks.campaigns import allocation, matching
 from perks.campaigns.export import export_csv
 from perks.campaigns.store import (
@@ -25,21 +21,8 @@ from perks.campaigns.store import (
     find_campaign,
     list_campaigns,
 )
+from perks.cli_support import echo_json, json_option, prepared_session
 from perks.models import Brand, Campaign
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-
-@contextmanager
-def _session() -> Iterator[Any]:
-    engine = db.get_engine()
-    db.prepare_database(engine)
-    with db.session_scope(engine) as session:
-        yield session
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
 def _split(text: str | None) -> list[str]:
@@ -97,7 +80,7 @@ def campaign_create_command(brand: str, topics: str, languages: str | None, as_j
     data = {**options, "topics": _split(topics), "languages": _split(languages),
             "starts_on": starts_on.date() if starts_on else None,
             "ends_on": ends_on.date() if ends_on else None}
-    with _session() as session:
+    with prepared_session() as session:
         brand_row = _brand(session, brand)
         try:
             campaign = create_campaign(session=session, brand_id=brand_row.id, data=data)
@@ -106,7 +89,7 @@ def campaign_create_command(brand: str, topics: str, languages: str | None, as_j
         session.commit()
         created = campaign_dict(campaign, brand_row.name)
     if as_json:
-        _echo_json(created)
+        echo_json(created)
     else:
         click.echo(f"Created campaign {created['id']}: {created['name']} for {brand_row.name}")
 
@@ -117,13 +100,13 @@ def campaign_create_command(brand: str, topics: str, languages: str | None, as_j
 @with_appcontext
 def campaign_list_command(brand: str | None, as_json: bool) -> None:
     """List campaigns, newest first."""
-    with _session() as session:
+    with prepared_session() as session:
         brand_id = _brand(session, brand).id if brand else None
         names = dict(session.execute(select(Brand.id, Brand.name)).all())
         rows = [campaign_dict(c, names.get(c.brand_id))
                 for c in list_campaigns(session=session, brand_id=brand_id)]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     if not rows:
         click.echo("No campaigns.")
@@ -146,7 +129,7 @@ def _campaign(session: Any, ref: str) -> Campaign:
 @with_appcontext
 def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
     """Refresh a campaign's shortlist; print its funnel and the top of the list."""
-    with _session() as session:
+    with prepared_session() as session:
         campaign = _campaign(session, campaign_ref)
         threshold = matching.bot_threshold(campaign.bot_strictness)
         funnel = matching.funnel(session, campaign, bot_threshold=threshold)
@@ -158,7 +141,7 @@ def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
                  "score": r.influence_score, "followers": r.followers_count}
                 for r in page.items[:top]]
     if as_json:
-        _echo_json({"campaign": {"id": campaign.id, "name": campaign.name},
+        echo_json({"campaign": {"id": campaign.id, "name": campaign.name},
                     "funnel": funnel.as_dict(), "statuses": counts, "shortlist": rows})
         return
     click.echo(f"{campaign.name}: {campaign.quantity} perks, bot threshold {threshold:.2f}")
@@ -179,7 +162,7 @@ def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
 @with_appcontext
 def export_command(campaign_ref: str, output: Path, everything: bool, bom: bool) -> None:
     """Write the shortlist CSV, byte for byte as the web download."""
-    with _session() as session:
+    with prepared_session() as session:
         campaign = _campaign(session, campaign_ref)
         allocation.ensure(session, campaign,
                           bot_threshold=matching.bot_threshold(campaign.bot_strictness))

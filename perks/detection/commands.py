@@ -1,23 +1,16 @@
 """`perks train` and `perks evaluate`: thin wrappers over training, model and evaluate."""
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 
+from perks.cli_support import echo_json, json_option
 from perks.detection import Detector
 from perks.detection.evaluate import EvaluationError, evaluate_files
 from perks.detection.model import CARD_PATH, MODEL_PATH, train
 from perks.detection.training import TABLE_PATH, build_table, load_table, write_table
 from perks.importing.records import RowError, parse_time
 from perks.paths import SHARED_BOTS_DIR
-
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
 @click.command("train")
@@ -28,7 +21,7 @@ def _echo_json(data: Any) -> None:
 @click.option("--with-reviews", is_flag=True,
               help="Add reviewers' decisions as labelled rows, retrain, print metrics before "
                    "and after, bump the model version and rescore (perks review retrain).")
-@_json_option
+@json_option
 @click.pass_context
 def train_command(ctx: click.Context, rebuild: bool, quick: bool, with_reviews: bool,
                   as_json: bool) -> None:
@@ -53,7 +46,7 @@ def train_command(ctx: click.Context, rebuild: bool, quick: bool, with_reviews: 
         raise click.ClickException(str(error)) from None
     card = train(table, sha, full=not quick)
     if as_json:
-        _echo_json({k: card[k] for k in ("version", "threshold", "metrics")})
+        echo_json({k: card[k] for k in ("version", "threshold", "metrics")})
         return
     metrics = card["metrics"]
     point = metrics["threshold"]
@@ -82,7 +75,7 @@ def train_command(ctx: click.Context, rebuild: bool, quick: bool, with_reviews: 
 @click.option("--observed-at", help="When profiles without their own time were observed.")
 @click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
               help="A model file other than the shipped one (its card must sit beside it).")
-@_json_option
+@json_option
 def evaluate_command(specs: tuple[str, ...], label_column: str, ignore_fields: tuple[str, ...],
                      observed_at: str | None, model_path: Path | None, as_json: bool) -> None:
     """Evaluate the bot model on labelled files. Changes nothing in the database."""
@@ -94,7 +87,7 @@ def evaluate_command(specs: tuple[str, ...], label_column: str, ignore_fields: t
     except (EvaluationError, RowError, FileNotFoundError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
-        _echo_json(result)
+        echo_json(result)
         return
     for counts in result["files"]:
         click.echo(f"{counts['file']}: {counts['records']} records, {counts['rejected']} "

@@ -1,18 +1,14 @@
 """CLI: `perks forget HANDLE`, `perks optout PATH`. Thin: one session, one call, print."""
 
 import getpass
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
-from perks import db
+from perks.cli_support import echo_json, json_option, prepared_session
 from perks.privacy.forget import forget_account
 from perks.privacy.optout import optout_file
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
 def _actor() -> str:
@@ -22,10 +18,6 @@ def _actor() -> str:
         return "cli"
 
 
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
 @click.command("forget")
 @click.argument("handle")
 @click.option("--platform", help="Only accounts on this platform (default: every platform).")
@@ -33,14 +25,12 @@ def _echo_json(data: Any) -> None:
 @with_appcontext
 def forget_command(handle: str, platform: str | None, as_json: bool) -> None:
     """Erase an account and all derived data, and keep it out of later imports."""
-    engine = db.get_engine()
-    db.prepare_database(engine)
-    with db.session_scope(engine) as session:
+    with prepared_session() as session:
         result = forget_account(session=session, handle=handle, platform=platform,
                                 actor=_actor())
         session.commit()
     if as_json:
-        _echo_json(result.as_dict())
+        echo_json(result.as_dict())
         return
     if result.accounts:
         erased = ", ".join(f"{n} {t}" for t, n in sorted(result.erased.items()) if n)
@@ -56,16 +46,14 @@ def forget_command(handle: str, platform: str | None, as_json: bool) -> None:
 @with_appcontext
 def optout_command(path: Path, as_json: bool) -> None:
     """Forget and suppress every handle in a file (one per line, or CSV with screen_name)."""
-    engine = db.get_engine()
-    db.prepare_database(engine)
-    with db.session_scope(engine) as session:
+    with prepared_session() as session:
         try:
             result = optout_file(session=session, path=path, actor=_actor())
         except UnicodeDecodeError:
             raise click.ClickException(f"{path} is not UTF-8 text") from None
         session.commit()
     if as_json:
-        _echo_json(result.as_dict())
+        echo_json(result.as_dict())
         return
     click.echo(f"{path}: {result.handles:,} handles, {result.accounts_erased:,} stored accounts "
                f"erased, {result.newly_suppressed:,} newly suppressed")

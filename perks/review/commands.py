@@ -1,36 +1,18 @@
 """`perks review list|decide|retrain`: the review queue for scripts. Thin wrappers."""
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlmodel import Session
 
-from perks import db
 from perks.accounts import find_account
 from perks.campaigns.store import CampaignError, find_campaign
+from perks.cli_support import echo_json, json_option, prepared_session
 from perks.models import REVIEW_DECISIONS, Brand
 from perks.review import decisions
 from perks.review.queue import STATES, queue_page
 from perks.users import find_user
-
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    engine = db.get_engine()
-    db.prepare_database(engine)
-    with db.session_scope(engine) as session:
-        yield session
 
 
 def _brand(session: Session, name: str | None) -> Brand:
@@ -57,12 +39,12 @@ def review_group() -> None:
 @click.option("--state", type=click.Choice(STATES), default="pending", show_default=True)
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--per-page", default=50, show_default=True, type=click.IntRange(1, 1000))
-@_json_option
+@json_option
 @with_appcontext
 def list_command(brand: str | None, campaign: str | None, reason: str | None, state: str,
                  page: int, per_page: int, as_json: bool) -> None:
     """List the brand's queue, most important first (relevance x bot probability)."""
-    with _session() as session:
+    with prepared_session() as session:
         brand_row = _brand(session, brand)
         campaign_id = None
         if campaign:
@@ -74,7 +56,7 @@ def list_command(brand: str | None, campaign: str | None, reason: str | None, st
         result = queue_page(session, brand_id=brand_row.id, campaign_id=campaign_id,
                             reason=reason, state=state, page=page, per_page=per_page)
     if as_json:
-        _echo_json({"brand": brand_row.name, "total": result.total, "page": result.page,
+        echo_json({"brand": brand_row.name, "total": result.total, "page": result.page,
                     "pages": result.pages, "items": [i.as_dict() for i in result.items]})
         return
     click.echo(f"{result.total} account(s) in the {state} queue of {brand_row.name} "
@@ -95,12 +77,12 @@ def list_command(brand: str | None, campaign: str | None, reason: str | None, st
 @click.option("--brand", required=True, help="The brand whose decision this is.")
 @click.option("--note", help="Why; kept in the audit trail.")
 @click.option("--by", "by_email", help="The reviewer's email (a user of the brand).")
-@_json_option
+@json_option
 @with_appcontext
 def decide_command(handle: str, decision: str, brand: str, note: str | None,
                    by_email: str | None, as_json: bool) -> None:
     """Decide a flagged account for the brand (audited; shortlists refresh at once)."""
-    with _session() as session:
+    with prepared_session() as session:
         brand_row = _brand(session, brand)
         found = find_account(session, handle)
         if found is None:
@@ -122,7 +104,7 @@ def decide_command(handle: str, decision: str, brand: str, note: str | None,
             raise click.ClickException(str(conflict)) from None
         session.commit()
     if as_json:
-        _echo_json({"handle": found.screen_name, "brand": brand_row.name,
+        echo_json({"handle": found.screen_name, "brand": brand_row.name,
                     "before": before.decision, "after": after.decision,
                     "version": after.version})
     else:
@@ -132,7 +114,7 @@ def decide_command(handle: str, decision: str, brand: str, note: str | None,
 
 @review_group.command("retrain")
 @click.option("--no-rescore", is_flag=True, help="Write the model but leave scores as they are.")
-@_json_option
+@json_option
 @with_appcontext
 def retrain_command(no_rescore: bool, as_json: bool) -> None:
     """Retrain the bot model with reviewers' decisions as labels; print metrics before/after,
@@ -142,7 +124,7 @@ def retrain_command(no_rescore: bool, as_json: bool) -> None:
     def say(message: str) -> None:
         click.echo(f"... {message}", err=True)
 
-    with _session() as session:
+    with prepared_session() as session:
         try:
             result = retrain_with_reviews(session=session, rescore=not no_rescore,
                                           progress=None if as_json else say)
@@ -150,7 +132,7 @@ def retrain_command(no_rescore: bool, as_json: bool) -> None:
             raise click.ClickException(str(error)) from None
         session.commit()
     if as_json:
-        _echo_json(result.as_dict())
+        echo_json(result.as_dict())
         return
     click.echo(f"reviewed rows added: {result.reviewed_rows} ({result.automated} automated, "
                f"{result.genuine} genuine); skipped {result.skipped}")
