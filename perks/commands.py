@@ -24,6 +24,7 @@ from perks.users import UserError, create_user, get_or_create_brand
 
 def register(app: Flask) -> None:
     """Add every stage's commands to the app's command group (and so to `perks`)."""
+    from perks.bench.commands import COMMANDS as BENCH_COMMANDS
     from perks.campaigns.commands import COMMANDS as CAMPAIGN_COMMANDS
     from perks.detection.commands import COMMANDS as DETECTION_COMMANDS
     from perks.privacy.commands import COMMANDS as PRIVACY_COMMANDS
@@ -34,7 +35,7 @@ def register(app: Flask) -> None:
     own = [init_command, demo_command, serve_command, import_command, account_command,
            user_group]
     for command in (own + SCORING_COMMANDS + DETECTION_COMMANDS + CAMPAIGN_COMMANDS
-                    + REVIEW_COMMANDS + PRIVACY_COMMANDS + TOKEN_COMMANDS):
+                    + REVIEW_COMMANDS + PRIVACY_COMMANDS + TOKEN_COMMANDS + BENCH_COMMANDS):
         app.cli.add_command(command)
 
 

@@ -3,6 +3,7 @@
 Every route needs login and sees only the current user's brand: another brand's id is a 404.
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import (
@@ -165,13 +166,22 @@ def export(campaign_id: int):
                            bom=request.args.get("bom") == "1")
 
 
+def _encoded_chunks(session, campaign, *, everything: bool, bom: bool) -> Iterator[bytes]:
+    try:
+        for chunk in export_csv(session, campaign, everything=everything, bom=bom):
+            yield chunk.encode("utf-8")
+    finally:
+        # The request's teardown can run before the stream ends; the generator's reads would
+        # then hold a pooled connection until garbage collection (the load run exhausted it).
+        session.close()
+
+
 def export_response(session, campaign, *, everything: bool, bom: bool) -> Response:
     """The CSV download, streamed; the API's export sends this same response."""
     allocation.ensure(session, campaign,
                       bot_threshold=matching.bot_threshold(campaign.bot_strictness))
     session.commit()
-    chunks = (chunk.encode("utf-8") for chunk in
-              export_csv(session, campaign, everything=everything, bom=bom))
     name = export_filename(campaign, datetime.now(UTC).date())
+    chunks = _encoded_chunks(session, campaign, everything=everything, bom=bom)
     return Response(stream_with_context(chunks), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
