@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session
 
-from perks.campaigns import allocation, matching
+from perks.campaigns import allocation, matching, why_not
 from perks.campaigns.store import CampaignError, create_campaign, get_campaign
 from perks.importing import import_records
 from perks.models import Account
@@ -117,7 +117,7 @@ def test_all_mode_needs_every_topic_and_uses_the_mean_weight(session):
 def test_why_not_names_the_stage_and_the_reason(session, handle, stage, reason):
     gen_pool(session)
     campaign = gen_campaign(session)
-    answer = matching.why_not(session, campaign, handle, bot_threshold=0.5)
+    answer = why_not.why_not(session, campaign, handle, bot_threshold=0.5)
     assert (answer.stage, answer.reason) == (stage, reason)
 
 

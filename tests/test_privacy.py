@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from perks.campaigns import allocation, matching
+from perks.campaigns import allocation, matching, why_not
 from perks.campaigns.export import export_csv
 from perks.importing import import_file, import_records
 from perks.models import (
@@ -111,7 +111,7 @@ def test_opted_in_only_campaign_and_bio_location_export(session):
     rows = list(csv.DictReader(io.StringIO("".join(export_csv(session, campaign)))))
     assert [(r["handle"], r["bio"], r["location"]) for r in rows] == [
         ("ana", "barista, coffee nerd", "Milano")]
-    why = matching.why_not(session, campaign, "ben", bot_threshold=0.5)
+    why = why_not.why_not(session, campaign, "ben", bot_threshold=0.5)
     assert (why.stage, why.reason) == ("privacy", "consent unknown: this campaign is opted-in only")
 
 
@@ -123,7 +123,7 @@ def test_opted_in_only_campaign_and_bio_location_export(session):
 def test_why_not_explains_privacy_without_naming_suppressed(session, handle, reason):
     gen_hostile_pool(session)
     campaign = gen_campaign(session)
-    assert matching.why_not(session, campaign, handle, bot_threshold=0.5).reason == reason
+    assert why_not.why_not(session, campaign, handle, bot_threshold=0.5).reason == reason
 
 
 def test_export_drops_an_approved_account_that_later_opts_out(session):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from perks.campaigns import allocation, matching
+from perks.campaigns import allocation, matching, why_not
 from perks.detection import Detector
 from perks.detection.model import CARD_PATH, MODEL_PATH
 from perks.detection.training import load_table
@@ -105,7 +105,7 @@ def test_genuine_clears_for_every_campaign_of_the_brand_at_once(session):
     for campaign in (coffee, top):
         allocation.refresh(session, campaign, bot_threshold=0.5)
     assert ids["pia"] not in offered(session, coffee) | offered(session, top)
-    assert matching.why_not(session, coffee, "rex", bot_threshold=0.5).stage == "flagged"
+    assert why_not.why_not(session, coffee, "rex", bot_threshold=0.5).stage == "flagged"
     decisions.decide(session=session, brand_id=coffee.brand_id, account_id=ids["pia"],
                      decision="genuine", note="a real barista", user_id=None,
                      expected_version=0)
@@ -114,7 +114,7 @@ def test_genuine_clears_for_every_campaign_of_the_brand_at_once(session):
     # Stored shortlists changed without a manual refresh, in both campaigns.
     assert ids["pia"] in offered(session, coffee) and ids["pia"] in offered(session, top)
     assert ids["max"] not in offered(session, coffee)
-    assert matching.why_not(session, coffee, "pia", bot_threshold=0.5).reason == (
+    assert why_not.why_not(session, coffee, "pia", bot_threshold=0.5).reason == (
         "on the shortlist at rank 1")
     flagged = [s for s in matching.funnel(session, coffee, bot_threshold=0.5).stages
                if s.key == "flagged"][0]
@@ -207,8 +207,8 @@ def test_decisions_belong_to_their_brand(session):
     theirs = gen_campaign(session, brand="Brand B", **CAMPAIGN)
     decisions.decide(session=session, brand_id=theirs.brand_id, account_id=ids["pia"],
                      decision="genuine", user_id=None, expected_version=0)
-    assert matching.why_not(session, mine, "pia", bot_threshold=0.5).stage == "flagged"
-    assert matching.why_not(session, theirs, "pia", bot_threshold=0.5).stage is None
+    assert why_not.why_not(session, mine, "pia", bot_threshold=0.5).stage == "flagged"
+    assert why_not.why_not(session, theirs, "pia", bot_threshold=0.5).stage is None
     assert handles(queue_page(session, brand_id=mine.brand_id, state="decided")) == []
     assert decisions.audit_trail(session=session, brand_id=mine.brand_id,
                                  account_id=ids["pia"]) == []

@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from perks.campaigns import allocation, charts, matching
+from perks.campaigns import allocation, charts, matching, why_not
 from perks.campaigns.export import export_csv, export_filename
 from perks.campaigns.forms import CampaignForm
 from perks.campaigns.store import (
@@ -110,7 +110,7 @@ def show(campaign_id: int):
     page = allocation.shortlist_page(session, campaign, page=request.args.get("page", 1, type=int),
                                      per_page=PER_PAGE, statuses=statuses, sort=sort)
     handle = request.args.get("handle", "").strip()[:100]
-    answer = (matching.why_not(session, campaign, handle, bot_threshold=threshold)
+    answer = (why_not.why_not(session, campaign, handle, bot_threshold=threshold)
               if handle else None)
     return render_template("campaigns/show.html", campaign=campaign, funnel=funnel,
                            page=page, sort=sort, status=status, handle=handle, answer=answer,
