@@ -404,3 +404,27 @@ def test_train_with_reviews_runs_the_review_retrain(review_app, monkeypatch):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"reviewed_rows": 0, "version_after": "v"}
     assert calls and calls[0]["rescore"] is True
+
+
+def test_automated_after_approval_drops_it_and_promotes_the_next(session):
+    ids = gen_review_pool(session)
+    coffee = gen_campaign(session, **CAMPAIGN)
+    decisions.decide(session=session, brand_id=coffee.brand_id, account_id=ids["pia"],
+                     decision="genuine", user_id=None, expected_version=0)
+    allocation.approve(session, coffee, [ids["pia"]])
+
+    def holding_places():
+        return {a for (a,) in session.execute(select(allocation.entry.c.account_id).where(
+            allocation.entry.c.campaign_id == coffee.id,
+            allocation.entry.c.status.in_(("offered", "approved"))))}
+
+    before = holding_places()
+    assert ids["pia"] in before and len(before) == CAMPAIGN["quantity"]
+    decisions.decide(session=session, brand_id=coffee.brand_id, account_id=ids["pia"],
+                     decision="automated", user_id=None, expected_version=1)
+    status = session.execute(select(allocation.entry.c.status).where(
+        allocation.entry.c.campaign_id == coffee.id,
+        allocation.entry.c.account_id == ids["pia"])).scalar_one()
+    assert status == "dropped"
+    after = holding_places()
+    assert ids["pia"] not in after and len(after) == CAMPAIGN["quantity"]  # next one moved up

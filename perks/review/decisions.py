@@ -130,6 +130,8 @@ def decide(*, session: Session, brand_id: int, account_id: int, decision: str,
         brand_id=brand_id, account_id=account_id, account_label="@" + found.screen_name,
         user_id=user_id, at=now, before=before.decision, after=decision, note=note,
         model_version=found.bot_model_version, probability=found.bot_probability))
+    if decision != "genuine":
+        _drop_approvals(session=session, brand_id=brand_id, account_id=account_id)
     if refresh:
         refresh_shortlists(session=session, brand_id=brand_id)
     return current_decision(session=session, brand_id=brand_id, account_id=account_id)
@@ -151,6 +153,17 @@ def decide_many(*, session: Session, brand_id: int, items: list[tuple[int, int]]
     if result.decided:
         refresh_shortlists(session=session, brand_id=brand_id)
     return result
+
+
+def _drop_approvals(*, session: Session, brand_id: int, account_id: int) -> None:
+    # Refresh keeps approvals, so a reviewer's later "automated"/"unsure" must undo them
+    # itself: the account leaves the brand's shortlists and the next one is promoted.
+    approved_in = session.exec(
+        select(Campaign).join(allocation.entry, allocation.entry.c.campaign_id == Campaign.id)
+        .where(Campaign.brand_id == brand_id, allocation.entry.c.account_id == account_id,
+               allocation.entry.c.status == "approved")).scalars().all()
+    for campaign in approved_in:
+        allocation.drop(session, campaign, [account_id])
 
 
 def refresh_shortlists(*, session: Session, brand_id: int) -> None:
