@@ -3,9 +3,10 @@
 import csv
 import io
 import json
+from datetime import date
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from perks.campaigns import allocation, matching, why_not
@@ -312,3 +313,23 @@ def test_cli_create_list_and_shortlist(campaigns_app):
                               "--topics", "knitting"])
     assert bad.exit_code == 1 and "not in the taxonomy: knitting" in bad.output
     assert runner.invoke(args=["shortlist", "nope"]).exit_code == 1
+
+
+@pytest.mark.parametrize(("starts", "ends", "state"), [
+    (date(2030, 1, 1), None, "scheduled"),
+    (None, date(2020, 1, 1), "ended"),
+    (date(2020, 1, 1), date(2030, 1, 1), "running"),
+])
+def test_approvals_open_only_while_the_campaign_runs(session, starts, ends, state):
+    gen_pool(session)
+    campaign = gen_campaign(session, starts_on=starts, ends_on=ends)
+    allocation.refresh(session, campaign, bot_threshold=0.5)
+    today = date(2025, 6, 1)
+    assert allocation.running_state(campaign, today) == state
+    offered_ids = [a for (a,) in session.execute(select(allocation.entry.c.account_id).where(
+        allocation.entry.c.campaign_id == campaign.id, allocation.entry.c.status == "offered"))]
+    if state == "running":
+        assert allocation.approve(session, campaign, offered_ids[:1], today=today).changed == 1
+    else:
+        with pytest.raises(allocation.AllocationError, match="only while it runs"):
+            allocation.approve(session, campaign, offered_ids[:1], today=today)

@@ -91,8 +91,27 @@ def ensure(session: Session, campaign: Campaign, *, bot_threshold: float) -> Non
         refresh(session, campaign, bot_threshold=bot_threshold)
 
 
-def approve(session: Session, campaign: Campaign, account_ids: list[int]) -> Decision:
-    """Approve offered accounts (wait-listed ones only while a place is free)."""
+def running_state(campaign: Campaign, today: date) -> str:
+    """"scheduled", "running" or "ended" by the campaign's start and end dates (inclusive)."""
+    if campaign.starts_on and today < campaign.starts_on:
+        return "scheduled"
+    if campaign.ends_on and today > campaign.ends_on:
+        return "ended"
+    return "running"
+
+
+def approve(session: Session, campaign: Campaign, account_ids: list[int], *,
+            today: date | None = None) -> Decision:
+    """Approve offered accounts (wait-listed ones only while a place is free).
+
+    Perks go out only while the campaign runs: before its start the shortlist is a preview,
+    after its end it is a record.
+    """
+    state = running_state(campaign, today or utcnow().date())
+    if state != "running":
+        when = (f"starts on {campaign.starts_on}" if state == "scheduled"
+                else f"ended on {campaign.ends_on}")
+        raise AllocationError(f"the campaign {when}: approvals are open only while it runs")
     changed = 0
     for account_id in account_ids:
         status = _status(session, campaign, account_id)

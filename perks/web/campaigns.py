@@ -115,6 +115,8 @@ def show(campaign_id: int):
     return render_template("campaigns/show.html", campaign=campaign, funnel=funnel,
                            page=page, sort=sort, status=status, handle=handle, answer=answer,
                            counts=allocation.status_counts(session, campaign),
+                           running_state=allocation.running_state(
+                               campaign, datetime.now(UTC).date()),
                            charts=charts.campaign_charts(session, campaign,
                                                          bot_threshold=threshold))
 
