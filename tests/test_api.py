@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from perks.models import ApiToken
 from perks.tokens import hash_token
-from perks.tokens_commands import COMMANDS
 from perks.web.openapi import document
 from tests.conftest import gen_user
 from tests.security_support import A_EMAIL, bearer, build_world, login
@@ -121,9 +120,6 @@ def test_tokens_page_shows_a_token_once_and_revokes(app, world):
 
 
 def test_token_cli_creates_lists_and_revokes(app, world):
-    for command in COMMANDS:
-        if command.name not in app.cli.commands:
-            app.cli.add_command(command)
     runner = app.test_cli_runner()
     made = runner.invoke(args=["token", "create", A_EMAIL, "--name", "cron"])
     assert made.exit_code == 0, made.output

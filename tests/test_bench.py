@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlmodel import Session
 
-from perks.bench.commands import bench_command
 from perks.campaigns import matching
 from perks.campaigns.ranking import COLUMNS, source_select
 from perks.campaigns.store import create_campaign
@@ -31,7 +30,6 @@ WITH_FLOOR = METRICS - {"import_peak_memory_mb", "peak_memory_mb", "funnel_popul
 
 @pytest.fixture
 def bench_runner(app):
-    app.cli.add_command(bench_command)  # until perks.commands registers perks.bench's COMMANDS
     return app.test_cli_runner()
 
 

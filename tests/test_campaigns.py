@@ -205,16 +205,9 @@ def test_export_escapes_formula_cells(session):
 
 @pytest.fixture
 def campaigns_app(sqlite_url, tmp_path):
-    from perks.campaigns.commands import COMMANDS
-    from perks.web.campaigns import blueprint
     from tests.conftest import make_test_app
 
     app = make_test_app(sqlite_url, tmp_path)
-    if "campaigns" not in app.blueprints:  # until the factory registers it
-        app.register_blueprint(blueprint)
-    for command in COMMANDS:
-        if command.name not in app.cli.commands:
-            app.cli.add_command(command)
     yield app
     app.extensions["perks_engine"].dispose()
 

@@ -272,16 +272,9 @@ def test_removal_requests_are_rate_limited_per_client(session):
 
 @pytest.fixture
 def privacy_app(sqlite_url, tmp_path):
-    from perks.privacy.commands import COMMANDS
-    from perks.web.privacy import blueprint
     from tests.conftest import make_test_app
 
     app = make_test_app(sqlite_url, tmp_path, REMOVAL_RATE_LIMIT=3)
-    if "privacy" not in app.blueprints:  # until the factory registers it
-        app.register_blueprint(blueprint)
-    for command in COMMANDS:
-        if command.name not in app.cli.commands:
-            app.cli.add_command(command)
     with Session(app.extensions["perks_engine"], expire_on_commit=False) as session:
         gen_hostile_pool(session)
     yield app
