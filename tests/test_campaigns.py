@@ -102,7 +102,7 @@ def test_all_mode_needs_every_topic_and_uses_the_mean_weight(session):
 @pytest.mark.parametrize(("handle", "stage", "reason"), [
     ("dan", "topic", "none of the campaign's topics (coffee)"),
     ("eve", "topic", "topic weight 0.2, campaign needs ≥ 0.3 in coffee"),
-    ("fay", "score", "percentile 41, campaign needs ≥ 60"),
+    ("fay", "score", "percentile 41, campaign needs 60–100"),
     ("gus", "score", "no percentile yet (not scored)"),
     ("hal", "audience", "language fr, campaign needs en"),
     ("ida", "audience", "50 followers, campaign needs ≥ 100"),
@@ -257,7 +257,7 @@ def test_web_journey_create_decide_why_not_and_export(web, campaigns_app, tmp_pa
     url = response.headers["Location"]
     page = client.get(url).data.decode()
     assert "Consent and privacy" in page and "@ana" in page and "2 offered" in page
-    assert "percentile 41, campaign needs ≥ 60" in client.get(url + "?handle=fay").data.decode()
+    assert "percentile 41, campaign needs 60–100" in client.get(url + "?handle=fay").data.decode()
     response = client.post(url + "/decide", data={"action": "drop", "account_id": ids["ben"]})
     assert response.status_code == 302
     assert "1 wait-listed" not in client.get(url).data.decode()  # cai was promoted
