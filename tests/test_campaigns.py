@@ -326,3 +326,17 @@ def test_approvals_open_only_while_the_campaign_runs(session, starts, ends, stat
     else:
         with pytest.raises(allocation.AllocationError, match="only while it runs"):
             allocation.approve(session, campaign, offered_ids[:1], today=today)
+
+
+def test_why_not_lists_every_stage_an_account_fails(session):
+    pool = {**POOL, "zed": ({"coffee": 0.9}, 41, 0.93, {"protected": True, "lang": "fr"})}
+    gen_pool(session, pool)
+    campaign = gen_campaign(session, score_max=95)
+    answer = why_not.why_not(session, campaign, "zed", bot_threshold=0.5)
+    assert [(f.stage, f.reason) for f in answer.failures] == [
+        ("score", "percentile 41, campaign needs 60–95"),
+        ("audience", "language fr, campaign needs en"),
+        ("privacy", "protected account: perks never shortlists locked-down profiles"),
+        ("flagged", "bot probability 0.93, campaign allows < 0.50 (posts every 60 s)"),
+    ]
+    assert answer.stage == "score" and "protected account" in answer.reason

@@ -84,13 +84,6 @@ def refresh(session: Session, campaign: Campaign, *, bot_threshold: float,
     return status_counts(session, campaign)
 
 
-def ensure(session: Session, campaign: Campaign, *, bot_threshold: float) -> None:
-    """Build the shortlist if the campaign has none yet (first view, first export)."""
-    if not session.execute(select(entry.c.id).where(entry.c.campaign_id == campaign.id)
-                           .limit(1)).first():
-        refresh(session, campaign, bot_threshold=bot_threshold)
-
-
 def running_state(campaign: Campaign, today: date) -> str:
     """"scheduled", "running" or "ended" by the campaign's start and end dates (inclusive)."""
     if campaign.starts_on and today < campaign.starts_on:

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from perks.accounts import account_topics, find_account
-from perks.campaigns import allocation, matching
-from perks.campaigns.store import CampaignError, create_campaign, get_campaign, list_campaigns
+from perks.campaigns import allocation, service
+from perks.campaigns.store import CampaignError, get_campaign, list_campaigns
 from perks.db import get_session
 from perks.models import Campaign
 from perks.review import decisions
@@ -119,8 +119,8 @@ def create():
                                 for e in error.errors(include_url=False)])
     session = get_session()
     try:
-        campaign = create_campaign(session=session, brand_id=g.api_user.brand_id,
-                                   data=shape.model_dump())
+        campaign = service.create(session=session, brand_id=g.api_user.brand_id,
+                                  data=shape.model_dump())
     except CampaignError as error:
         session.rollback()
         return _error(422, str(error), problems=str(error).split("; "))
@@ -146,17 +146,8 @@ def shortlist(campaign_id: int):
     status = request.args.get("status")
     if status is not None and status not in allocation.status_counts(session, found):
         abort(400, "status must be offered, approved, waitlist or dropped")
-    allocation.ensure(session, found,
-                      bot_threshold=matching.bot_threshold(found.bot_strictness))
-    session.commit()
-    result = allocation.shortlist_page(session, found, page=page, per_page=per_page,
-                                       statuses=(status,) if status else None)
-    items = [{"rank": r["rank"], "status": r["status"], "account_id": r["account_id"],
-              "handle": r["screen_name"], "name": r["name"], "platform": r["platform"],
-              "followers": r["followers_count"], "score": r["influence_score"],
-              "percentile": r["influence_percentile"], "relevance": r["relevance"],
-              "bot_probability": r["bot_probability"]} for r in result.items]
-    return jsonify({"items": items, "page": result.page, "per_page": result.per_page,
+    result = service.shortlist(session, found, page=page, per_page=per_page, status=status)
+    return jsonify({"items": result.items, "page": result.page, "per_page": result.per_page,
                     "total": result.total, "pages": result.pages})
 
 
