@@ -104,7 +104,7 @@ def _build(session: Session, accounts: list[dict], campaign_data: dict):
     return campaign, ids
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(accounts=st.lists(account_st, min_size=1, max_size=14), campaign_data=campaign_st)
 def test_funnel_charts_why_not_shortlist_and_queue_agree(session, accounts, campaign_data):
