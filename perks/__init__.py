@@ -42,6 +42,6 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from perks.commands import register
+    from perks.cli.setup import register
 
     register(app)

@@ -346,7 +346,7 @@ class ApiToken(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed login, keyed by a salted hash of email and client address (perks.throttle)."""
+    """A failed login, keyed by a salted hash of email and client address (perks.auth.throttle)."""
 
     __tablename__ = "login_failure"
 

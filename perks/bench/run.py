@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlmodel import Session
 
+from perks.auth.users import get_or_create_brand
 from perks.bench import floors
 from perks.bench.report import Metric, Report, machine, peak_rss_mb
 from perks.bench.scratch import scratch_database
@@ -23,13 +24,12 @@ from perks.campaigns.export import export_csv
 from perks.campaigns.store import create_campaign
 from perks.db import make_engine, prepare_database
 from perks.demo import DEMO_CAMPAIGN, demo_observed_at
-from perks.demo_pool import generate_accounts
+from perks.demo.pool import generate_accounts
 from perks.detection.features import compute_features
 from perks.importing import import_records
 from perks.models import Account
 from perks.scoring import load_detector, score_pool
 from perks.topics import load_taxonomy
-from perks.users import get_or_create_brand
 
 SHORTLIST_SIZE = 500
 ACCOUNT = Account.__table__

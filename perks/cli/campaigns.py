@@ -1,6 +1,6 @@
 """CLI: `perks campaign create|list`, `perks shortlist CAMPAIGN`, `perks export CAMPAIGN -o FILE`.
 
-Thin, like perks.commands: parse options, open one session, call the campaign modules, print.
+Thin, like perks.cli.setup: parse options, open one session, call the campaign modules, print.
 """
 
 from datetime import UTC, datetime
@@ -21,7 +21,7 @@ from perks.campaigns.store import (
     find_campaign,
     list_campaigns,
 )
-from perks.cli_support import echo_json, json_option, prepared_session
+from perks.cli.support import echo_json, json_option, prepared_session
 from perks.models import Brand, Campaign
 
 

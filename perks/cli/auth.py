@@ -4,8 +4,8 @@ import click
 from flask.cli import with_appcontext
 
 from perks import db
-from perks.tokens import TokenError, create_token, list_tokens, revoke_token
-from perks.users import find_user
+from perks.auth.tokens import TokenError, create_token, list_tokens, revoke_token
+from perks.auth.users import find_user
 
 
 @click.group("token")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from perks.cli_support import echo_json, json_option
+from perks.cli.support import echo_json, json_option
 from perks.detection import Detector
 from perks.detection.evaluate import EvaluationError, evaluate_files
 from perks.detection.model import CARD_PATH, MODEL_PATH, train
@@ -28,7 +28,7 @@ def train_command(ctx: click.Context, rebuild: bool, quick: bool, with_reviews: 
     """Train the bot model from the bundled table; write the model and its card."""
     if with_reviews:
         # Reviews live in the database; the review stage owns reading them and rescoring.
-        from perks.review.commands import retrain_command
+        from perks.cli.review import retrain_command
 
         ctx.invoke(retrain_command, no_rescore=False, as_json=as_json)
         return

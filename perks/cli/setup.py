@@ -14,23 +14,23 @@ from tqdm import tqdm
 
 from perks import db
 from perks.accounts import find_account
-from perks.cli_support import echo_json, json_option, prepared_session
+from perks.accounts.profiles import account_summary
+from perks.auth.users import UserError, create_user, get_or_create_brand
+from perks.cli.support import echo_json, json_option, prepared_session
 from perks.importing import ImportFormatError, import_file
 from perks.importing.records import RowError, parse_time
 from perks.models import ROLES
-from perks.profiles import account_summary
-from perks.users import UserError, create_user, get_or_create_brand
 
 
 def register(app: Flask) -> None:
     """Add every stage's commands to the app's command group (and so to `perks`)."""
-    from perks.bench.commands import COMMANDS as BENCH_COMMANDS
-    from perks.campaigns.commands import COMMANDS as CAMPAIGN_COMMANDS
-    from perks.detection.commands import COMMANDS as DETECTION_COMMANDS
-    from perks.privacy.commands import COMMANDS as PRIVACY_COMMANDS
-    from perks.review.commands import COMMANDS as REVIEW_COMMANDS
-    from perks.scoring.commands import COMMANDS as SCORING_COMMANDS
-    from perks.tokens_commands import COMMANDS as TOKEN_COMMANDS
+    from perks.cli.auth import COMMANDS as TOKEN_COMMANDS
+    from perks.cli.bench import COMMANDS as BENCH_COMMANDS
+    from perks.cli.campaigns import COMMANDS as CAMPAIGN_COMMANDS
+    from perks.cli.detection import COMMANDS as DETECTION_COMMANDS
+    from perks.cli.privacy import COMMANDS as PRIVACY_COMMANDS
+    from perks.cli.review import COMMANDS as REVIEW_COMMANDS
+    from perks.cli.scoring import COMMANDS as SCORING_COMMANDS
 
     own = [init_command, demo_command, serve_command, import_command, account_command,
            user_group]

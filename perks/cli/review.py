@@ -7,12 +7,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from perks.accounts import find_account
+from perks.auth.users import find_user
 from perks.campaigns.store import CampaignError, find_campaign
-from perks.cli_support import echo_json, json_option, prepared_session
+from perks.cli.support import echo_json, json_option, prepared_session
 from perks.models import REVIEW_DECISIONS, Brand
 from perks.review import decisions
 from perks.review.queue import STATES, queue_page
-from perks.users import find_user
 
 
 def _brand(session: Session, name: str | None) -> Brand:

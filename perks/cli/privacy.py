@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from perks.cli_support import echo_json, json_option, prepared_session
+from perks.cli.support import echo_json, json_option, prepared_session
 from perks.privacy.forget import forget_account
 from perks.privacy.optout import optout_file
 

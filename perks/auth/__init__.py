@@ -1,0 +1,1 @@
+"""Who may act: brand users and passwords, API tokens, the login throttle."""
