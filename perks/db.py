@@ -8,12 +8,14 @@ argument.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 
 def make_engine(url: str) -> Engine:
@@ -36,7 +38,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def alembic_config(engine: Engine) -> "AlembicConfig":
+    from alembic.config import Config as AlembicConfig  # only commands migrate; web apps never
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(files("perks") / "migrations"))
     config.attributes["engine"] = engine
@@ -45,6 +49,8 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration (idempotent)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")  # one head: branches get a merge revision
 
 

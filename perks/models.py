@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
+from perks.auth import ROLES  # noqa: F401  (re-exported: the user table's vocabulary)
+from perks.review import REVIEW_DECISIONS  # noqa: F401  (re-exported)
+
 
 def utcnow() -> datetime:
     """Aware UTC now: timestamps are stored and read back as UTC (SQLModel's UTCDateTime)."""
@@ -18,7 +21,6 @@ def utcnow() -> datetime:
 
 
 CONSENT_STATES = ("opted_in", "unknown", "opted_out")
-ROLES = ("admin", "manager", "reviewer")
 
 # Activity aggregates an import may carry when a timeline was available; None = not measured.
 ACTIVITY_FIELDS = (
@@ -252,9 +254,6 @@ class ShortlistEntry(SQLModel, table=True):
     rank: int | None = None
     relevance: float | None = None
     updated_at: datetime = Field(default_factory=utcnow)
-
-
-REVIEW_DECISIONS = ("automated", "genuine", "unsure")
 
 
 class ReviewDecision(SQLModel, table=True):

@@ -1,18 +1,70 @@
-"""The `perks` console script: Flask's command group around create_app (== `flask --app perks`)."""
+"""The `perks` console script: every stage's commands in one group (== `flask --app perks`).
 
-from flask.cli import FlaskGroup
+One module per stage group holds its commands; perks.cli.support has what they share. The
+modules import only click at the top and load Flask, SQLAlchemy, scikit-learn and the stage
+modules inside the command that needs them, so `perks --help` answers at once.
+"""
 
-from perks import create_app
+from typing import TYPE_CHECKING, Any
 
-# The app is fixed and configured from PERKS_* variables, so Flask's --app/--env-file/--debug
-# options would only confuse `perks --help`.
-_FLASK_ONLY_OPTIONS = {"app", "env_file", "debug"}
+import click
+
+from perks.cli import (
+    accounts,
+    auth,
+    bench,
+    campaigns,
+    detection,
+    importing,
+    privacy,
+    review,
+    scoring,
+    setup,
+)
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# In flow order: set-up, import, accounts, scoring, detection, campaigns, review, privacy,
+# users and tokens, the benchmark.
+MODULES = (setup, importing, accounts, scoring, detection, campaigns, review, privacy, auth,
+           bench)
+
+
+def commands() -> list[click.Command]:
+    return [command for module in MODULES for command in module.COMMANDS]
+
+
+def register(app: "Flask") -> None:
+    """Add every command to the app's command group, for `flask --app perks`."""
+    for command in commands():
+        app.cli.add_command(command)
+
+
+def _show_flask_version(ctx: click.Context, _param: Any, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from flask.cli import get_version
+
+        get_version(ctx, _param, value)
+
+
+@click.group("perks", help="perks: perks campaigns with explainable scores and a human check "
+                           "on bots. Configured by PERKS_* environment variables (README).")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_flask_version, help="Show the Flask version.")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    if ctx.obj is None:
+        from flask.cli import ScriptInfo
+
+        # Find the app by its import name, as `flask --app perks` does.
+        ctx.obj = ScriptInfo(app_import_path="perks", set_debug_flag=False,
+                             load_dotenv_defaults=False)
+
+
+for _command in commands():
+    cli.add_command(_command)
 
 
 def main() -> None:
-    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False,
-                       load_dotenv=False, set_debug_flag=False,
-                       help="perks: perks campaigns with explainable scores and a human check "
-                            "on bots. Configured by PERKS_* environment variables (README).")
-    group.params = [p for p in group.params if p.name not in _FLASK_ONLY_OPTIONS]
-    group(prog_name="perks")
+    cli.main(prog_name="perks")

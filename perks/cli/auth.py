@@ -1,22 +1,50 @@
-"""`perks token create EMAIL --name N`, `perks token list EMAIL`, `perks token revoke ID`."""
+"""`perks user create`, `perks token create|list|revoke`: brand users and their API tokens."""
+
+import os
 
 import click
-from flask.cli import with_appcontext
 
-from perks import db
-from perks.auth.tokens import TokenError, create_token, list_tokens, revoke_token
-from perks.auth.users import find_user
+from perks.auth import ROLES
+from perks.cli.support import echo_json, json_option, prepared_session, with_appcontext
+
+
+@click.group("user")
+def user_group() -> None:
+    """Manage brand users."""
+
+
+@user_group.command("create")
+@click.argument("email")
+@click.option("--brand", required=True, help="The brand's name; created if new.")
+@click.option("--role", type=click.Choice(ROLES), default="manager", show_default=True)
+@json_option
+@with_appcontext
+def user_create_command(email: str, brand: str, role: str, as_json: bool) -> None:
+    """Create a brand user; the password comes from PERKS_PASSWORD or a prompt."""
+    from flask import current_app
+
+    from perks.auth.users import UserError, create_user, get_or_create_brand
+
+    password = os.environ.get("PERKS_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    with prepared_session() as session:
+        try:
+            brand_row = get_or_create_brand(session=session, name=brand)
+            user = create_user(session=session, email=email, password=password, brand=brand_row,
+                               role=role, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        created = {"email": user.email, "brand": brand_row.name, "role": user.role}
+    if as_json:
+        echo_json(created)
+    else:
+        click.echo(f"Created {created['email']} ({created['role']}) for {created['brand']}")
 
 
 @click.group("token")
 def token_group() -> None:
     """API tokens for /api/v1 (stored hashed; the token is printed once)."""
-
-
-def _prepared():
-    engine = db.get_engine()
-    db.prepare_database(engine)
-    return db.session_scope(engine)
 
 
 @token_group.command("create")
@@ -25,7 +53,10 @@ def _prepared():
 @with_appcontext
 def create_command(email: str, name: str) -> None:
     """Create a token for EMAIL and print it (only this once)."""
-    with _prepared() as session:
+    from perks.auth.tokens import TokenError, create_token
+    from perks.auth.users import find_user
+
+    with prepared_session() as session:
         user = find_user(session=session, email=email)
         if user is None:
             raise click.ClickException(f"no user {email}")
@@ -44,7 +75,10 @@ def create_command(email: str, name: str) -> None:
 @with_appcontext
 def list_command(email: str) -> None:
     """EMAIL's tokens: id, name, prefix, created, last used, revoked."""
-    with _prepared() as session:
+    from perks.auth.tokens import list_tokens
+    from perks.auth.users import find_user
+
+    with prepared_session() as session:
         user = find_user(session=session, email=email)
         if user is None:
             raise click.ClickException(f"no user {email}")
@@ -59,7 +93,9 @@ def list_command(email: str) -> None:
 @with_appcontext
 def revoke_command(token_id: int) -> None:
     """Revoke token TOKEN_ID: the API refuses it from the next request on."""
-    with _prepared() as session:
+    from perks.auth.tokens import TokenError, revoke_token
+
+    with prepared_session() as session:
         try:
             token = revoke_token(session=session, token_id=token_id)
         except TokenError as error:
@@ -68,4 +104,4 @@ def revoke_command(token_id: int) -> None:
         click.echo(f"token {token.id} ({token.name}) revoked")
 
 
-COMMANDS = [token_group]
+COMMANDS = [user_group, token_group]

@@ -23,9 +23,9 @@ from sqlmodel import Session
 from perks.accounts import Page
 from perks.campaigns.matching import account, bot_threshold, conditions, reason_texts
 from perks.models import Campaign, ReviewDecision
+from perks.review import STATES  # noqa: F401  (re-exported for the web and API views)
 
 review_decision = ReviewDecision.__table__
-STATES = ("pending", "genuine", "automated", "unsure", "decided", "all")
 MODEL_REASON = "model"  # filter value: flagged by probability (not only by a rule)
 
 

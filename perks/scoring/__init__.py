@@ -9,7 +9,19 @@ from perks.scoring.influence import (
     InfluenceScores,
     score_influence,
 )
-from perks.scoring.run import ScoreSummary, load_detector, score_pool
+
+# The run loads numpy, scipy and the topic model; pages that only show a score (through
+# perks.scoring.influence or .history) should not wait for that, so its names load on first use.
+_RUN_NAMES = ("ScoreSummary", "load_detector", "score_pool")
+
+
+def __getattr__(name: str) -> object:
+    if name in _RUN_NAMES:
+        from perks.scoring import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "COMPONENTS",
