@@ -1,16 +1,19 @@
 """perks: perks campaigns for brands, with explainable scores and a human check on bots."""
 
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from perks.config import default_instance_path, load_config
 from perks.paths import TEMPLATES_DIR
 
+if TYPE_CHECKING:
+    from flask import Flask
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+
+def create_app(config: dict[str, Any] | None = None) -> "Flask":
     """Build the web app; `config` overrides settings (tests pass DATABASE_URL and friends)."""
+    from flask import Flask  # here, so `perks --help` never loads Flask
+
     instance_path = Path((config or {}).get("INSTANCE_PATH") or default_instance_path())
     app = Flask(__name__, instance_path=str(instance_path), template_folder=str(TEMPLATES_DIR))
     app.config.update(load_config(instance_path, config))
@@ -20,7 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def register_extensions(app: Flask) -> None:
+def register_extensions(app: "Flask") -> None:
     from perks import db
     from perks.web import security
     from perks.web.extensions import csrf, login_manager
@@ -31,7 +34,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
 
 
-def register_blueprints(app: Flask) -> None:
+def register_blueprints(app: "Flask") -> None:
     from perks.web import api, auth, campaigns, pages, privacy, review, settings
     from perks.web.extensions import csrf
 
@@ -41,7 +44,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api.blueprint)
 
 
-def register_commands(app: Flask) -> None:
-    from perks.commands import register
+def register_commands(app: "Flask") -> None:
+    from perks.cli import register
 
     register(app)

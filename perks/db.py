@@ -5,15 +5,18 @@ a CLI command opens its own with `session_scope`. Everything below takes the ses
 argument.
 """
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 
 def make_engine(url: str) -> Engine:
@@ -36,7 +39,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def alembic_config(engine: Engine) -> "AlembicConfig":
+    from alembic.config import Config as AlembicConfig  # only commands migrate; web apps never
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(files("perks") / "migrations"))
     config.attributes["engine"] = engine
@@ -45,7 +50,41 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration (idempotent)."""
+    if stored_revisions(engine) == schema_heads():
+        return  # up to date, which is what most commands find: no need to load Alembic
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")  # one head: branches get a merge revision
+
+
+def schema_heads() -> set[str]:
+    """The newest migration revisions, read from the files' `revision` and `down_revision`
+    without importing them (Alembic imports every file; tests check both agree)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (files("perks") / "migrations" / "versions").iterdir():
+        if not path.name.endswith(".py"):
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) else getattr(
+                node, "target", None)
+            name = target.id if isinstance(target, ast.Name) else None
+            if name not in ("revision", "down_revision"):
+                continue
+            value = ast.literal_eval(node.value)  # type: ignore[union-attr, arg-type]
+            if name == "revision":
+                revisions.add(value)
+            elif value:
+                parents.update([value] if isinstance(value, str) else value)
+    return revisions - parents
+
+
+def stored_revisions(engine: Engine) -> set[str]:
+    """The revisions the database says it is at (none for a new database)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
 def init_app(app: Flask) -> None:

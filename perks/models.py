@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
+from perks.auth import ROLES  # noqa: F401  (re-exported: the user table's vocabulary)
+from perks.review import REVIEW_DECISIONS  # noqa: F401  (re-exported)
+
 
 def utcnow() -> datetime:
     """Aware UTC now: timestamps are stored and read back as UTC (SQLModel's UTCDateTime)."""
@@ -18,7 +21,6 @@ def utcnow() -> datetime:
 
 
 CONSENT_STATES = ("opted_in", "unknown", "opted_out")
-ROLES = ("admin", "manager", "reviewer")
 
 # Activity aggregates an import may carry when a timeline was available; None = not measured.
 ACTIVITY_FIELDS = (
@@ -260,9 +262,6 @@ class ShortlistEntry(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-REVIEW_DECISIONS = ("automated", "genuine", "unsure")
-
-
 class ReviewDecision(SQLModel, table=True):
     """A brand's current verdict on a flagged account; `version` guards concurrent reviewers."""
 
@@ -352,7 +351,7 @@ class ApiToken(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed login, keyed by a salted hash of email and client address (perks.throttle)."""
+    """A failed login, keyed by a salted hash of email and client address (perks.auth.throttle)."""
 
     __tablename__ = "login_failure"
 

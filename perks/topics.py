@@ -31,10 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, strip_accents_unicode
-
 from perks.paths import TAXONOMY_PATH
 
 MAX_PHRASE_WORDS = 3
@@ -50,6 +46,9 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 def normalise(text: str) -> str:
     """Lowercase, strip accents, split CamelCase hashtags, mark cashtags (see module doc)."""
+    # scikit-learn loads when texts are matched, not when a command only reads the taxonomy.
+    from sklearn.feature_extraction.text import strip_accents_unicode
+
     if "#" in text:
         text = _CAMEL_HASHTAG.sub(lambda m: " " + _CAMEL_BOUNDARY.sub(" ", m[1]), text)
     if "$" in text:
@@ -136,6 +135,10 @@ class TopicInferrer:
         self._build()
 
     def _build(self) -> None:
+        import numpy as np
+        from scipy import sparse
+        from sklearn.feature_extraction.text import CountVectorizer
+
         # One analyzer normalises both keywords and texts, so they always agree.
         normaliser = CountVectorizer(
             preprocessor=normalise, token_pattern=WORD_PATTERN
@@ -185,6 +188,8 @@ class TopicInferrer:
         with no keyword (or None, or empty) gets an empty list. To use posts as well as the
         bio, pass them joined into one text per account.
         """
+        import numpy as np
+
         if isinstance(texts, str):
             raise TypeError("infer() takes a sequence of texts, not a single string")
         documents = [text or "" for text in texts]

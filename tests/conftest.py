@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from perks import create_app
+from perks.auth.users import create_user, get_or_create_brand
 from perks.db import make_engine, prepare_database
 from perks.models import SQLModel
-from perks.users import create_user, get_or_create_brand
 
 PG_ADMIN_URL = os.environ.get("PERKS_TEST_PG_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -160,8 +160,8 @@ def auth(app, client):
 
 def gen_token(app, email="ana@brand-a.example", name="script") -> str:
     """A live API token of the user with `email`; returns the clear token."""
-    from perks.tokens import create_token
-    from perks.users import find_user
+    from perks.auth.tokens import create_token
+    from perks.auth.users import find_user
 
     with Session(app.extensions["perks_engine"]) as session:
         created = create_token(session=session, user=find_user(session=session, email=email),

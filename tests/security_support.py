@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from perks.auth.users import get_or_create_brand
 from perks.campaigns import service
 from perks.privacy.removal import submit_removal
 from perks.review import decisions
-from perks.users import get_or_create_brand
 from tests.conftest import AuthActions, gen_token, gen_user
 from tests.test_campaigns import gen_campaign
 from tests.test_review import CAMPAIGN, gen_review_pool

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 from sqlmodel import Session
 
+from perks.auth.tokens import hash_token
 from perks.models import ApiToken
-from perks.tokens import hash_token
 from perks.web.openapi import document
 from tests.conftest import gen_user
 from tests.security_support import A_EMAIL, bearer, build_world, login

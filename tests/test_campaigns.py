@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from perks.auth.users import get_or_create_brand
 from perks.campaigns import allocation, matching, why_not
 from perks.campaigns.store import CampaignError, create_campaign, get_campaign
 from perks.importing import import_records
 from perks.models import Account
-from perks.users import get_or_create_brand
 
 # handle: (topics, percentile, bot probability, extra profile fields). Against COFFEE below each
 # row is removed by exactly one stage, noted on the right.

@@ -1,13 +1,13 @@
-"""The command line, through Flask's CLI runner (perks.commands)."""
+"""The command line, through Flask's CLI runner (perks.cli.setup)."""
 
 import json
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from perks.auth.users import authenticate
 from perks.demo import DEMO_EMAIL, DEMO_PASSWORD
 from perks.models import Account, Brand, Person, User
-from perks.users import authenticate
 
 
 def gen_file(tmp_path, name, text):

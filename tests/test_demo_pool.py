@@ -4,7 +4,7 @@ from statistics import median
 
 import pytest
 
-from perks.demo_pool import KINDS, generate_accounts
+from perks.demo.pool import KINDS, generate_accounts
 
 OBSERVED = datetime(2024, 5, 1, tzinfo=UTC)
 TOPICS = [

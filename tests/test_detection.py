@@ -11,9 +11,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from perks.cli.detection import evaluate_command
 from perks.detection import BotAssessment, Detector
 from perks.detection import model as bot_model
-from perks.detection.commands import evaluate_command
 from perks.detection.evaluate import evaluate_files, parse_spec
 from perks.detection.features import FEATURE_NAMES, compute_features
 from perks.detection.reasons import apply_rules

@@ -139,7 +139,7 @@ def test_export_drops_an_approved_account_that_later_opts_out(session):
 
 
 def test_forget_erases_derived_rows_and_reimport_keeps_it_gone(session, tmp_path):
-    from perks.users import get_or_create_brand
+    from perks.auth.users import get_or_create_brand
 
     path = tmp_path / "pool.jsonl"
     gen_hostile_pool(session, path)

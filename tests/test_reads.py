@@ -15,7 +15,7 @@ from tests.security_support import A_EMAIL, bearer, build_world, login
 from tests.test_isolation import NOT_APP_DATA, PARAMS
 
 # The one bookkeeping write a read may make: when a token was last used (shown on the tokens
-# page). It is not data a brand reads back as content, and perks.tokens keeps it best-effort.
+# page). It is not data a brand reads back as content, and perks.auth.tokens keeps it best-effort.
 BOOKKEEPING = {("api_token", "last_used_at")}
 QUERIES = ({}, {"handle": "pia"}, {"handle": "ben", "status": "offered", "sort": "relevance"},
            {"page": "2", "per_page": "5", "state": "all", "q": "p"})

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from perks.auth.users import create_user, get_or_create_brand
 from perks.campaigns import allocation, matching, why_not
 from perks.detection import Detector
 from perks.detection.model import CARD_PATH, MODEL_PATH
@@ -18,7 +19,6 @@ from perks.review import decisions
 from perks.review.learning import retrain_with_reviews
 from perks.review.queue import queue_page
 from perks.review.threshold import threshold_view
-from perks.users import create_user, get_or_create_brand
 from tests.conftest import FAST_HASH
 from tests.test_campaigns import gen_campaign, gen_pool
 

@@ -6,8 +6,8 @@ import json
 import pytest
 from sqlmodel import Session
 
+from perks.auth.users import get_or_create_brand
 from perks.review import decisions
-from perks.users import get_or_create_brand
 from tests.conftest import AuthActions, gen_user
 from tests.test_campaigns import gen_campaign
 from tests.test_review import CAMPAIGN, gen_review_pool

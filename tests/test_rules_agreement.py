@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, update
 from sqlmodel import Session
 
+from perks.auth.users import get_or_create_brand
 from perks.campaigns import charts, matching, why_not
 from perks.campaigns.store import create_campaign
 from perks.importing import import_records
 from perks.models import Account, SQLModel
 from perks.review import decisions
 from perks.review.queue import queue_page
-from perks.users import get_or_create_brand
 
 TODAY = date(2026, 12, 1)
 TOPICS = ("coffee", "baking", "running")

@@ -10,10 +10,10 @@ import pytest
 from scipy.stats import spearmanr
 from sqlalchemy import select
 
+from perks.cli.scoring import score_command
 from perks.importing import import_records
 from perks.models import Account, AccountTopic, ScoreSnapshot, Topic
 from perks.scoring import influence
-from perks.scoring.commands import score_command
 from perks.scoring.history import score_history
 from perks.scoring.influence import (
     COMPONENT_NAMES,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from perks import throttle, users
+from perks.auth import throttle, users
 from perks.config import load_config
 from perks.models import utcnow
 from perks.paths import TEMPLATES_DIR

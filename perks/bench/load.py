@@ -174,9 +174,9 @@ def _api_token(folder: Path) -> str:
     """A bearer token for the demo user, made the way `perks token create` makes one."""
     from sqlmodel import Session
 
+    from perks.auth.tokens import create_token
+    from perks.auth.users import find_user
     from perks.db import make_engine
-    from perks.tokens import create_token
-    from perks.users import find_user
 
     engine = make_engine(f"sqlite:///{folder / 'perks.db'}")
     with Session(engine) as session:

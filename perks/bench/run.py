@@ -15,21 +15,22 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlmodel import Session
 
+from perks.auth.users import get_or_create_brand
 from perks.bench import floors
 from perks.bench.report import Metric, Report, machine, peak_rss_mb
 from perks.bench.scratch import scratch_database
+from perks.bench.startup import startup_seconds
 from perks.campaigns import allocation, matching, rules
 from perks.campaigns.export import export_csv
 from perks.campaigns.store import create_campaign
 from perks.db import make_engine, prepare_database
 from perks.demo import DEMO_CAMPAIGN, demo_observed_at
-from perks.demo_pool import generate_accounts
+from perks.demo.pool import generate_accounts
 from perks.detection.features import compute_features
 from perks.importing import import_records
 from perks.models import Account
 from perks.scoring import load_detector, score_pool
 from perks.topics import load_taxonomy
-from perks.users import get_or_create_brand
 
 SHORTLIST_SIZE = 500
 ACCOUNT = Account.__table__
@@ -102,6 +103,7 @@ def run_bench(*, accounts: int = 1_000_000, database_url: str | None = None, rep
             _queries(session, engine, report, taxonomy, repeats, say)
             _export(session, report, repeats, say)
         engine.dispose()
+        _startup(url, report, repeats, say)
     report.metrics["peak_memory_mb"] = Metric(
         round(peak_rss_mb(), 1), "MB", "lower", target="≤ 1024 MB",
         met=peak_rss_mb() <= 1024, note="getrusage maxrss of the whole run")
@@ -230,3 +232,16 @@ def _export(session: Session, report: Report, repeats: int, say: Callable[[str],
         round(value), "rows/s", "higher", floor=round(len(cells) / floor),
         floor_what="bare csv.writer over the same rows", target="≥ 0.8× floor",
         met=value >= 0.8 * len(cells) / floor, note=f"{rows:,} rows")
+
+
+def _startup(url: str, report: Report, repeats: int, say: Callable[[str], None]) -> None:
+    say("start-up: perks --help, perks campaign list, bare import flask")
+    timed = startup_seconds(url, runs=max(3, min(repeats, 7)))
+    floor = round(timed["import_flask"], 3)
+    for name, key, target in (("cli_help_s", "help", 0.3),
+                              ("cli_campaign_list_s", "campaign_list", 0.6)):
+        value = round(timed[key], 3)
+        report.metrics[name] = Metric(
+            value, "s", "lower", floor=floor, floor_what="bare python -c 'import flask'",
+            target=f"≤ {target} s", met=value <= target,
+            note=f"median of subprocess runs of {timed['entry_point']}")

@@ -152,6 +152,15 @@ def _lock(session: Session, campaign: Campaign) -> None:
                     .with_for_update())
 
 
+def refill(session: Session, campaign_ids: list[int]) -> None:
+    """Promote from the wait lists of these campaigns (ids from an earlier stage's write, such
+    as perks.privacy.forget's); ids of campaigns gone since are skipped."""
+    for campaign_id in campaign_ids:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is not None:
+            promote(session, campaign)
+
+
 def _status(session: Session, campaign: Campaign, account_id: int) -> str | None:
     return session.execute(select(entry.c.status).where(
         entry.c.campaign_id == campaign.id, entry.c.account_id == account_id)).scalar()

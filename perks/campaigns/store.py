@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from perks.campaigns import SCORE_MODES, TOPIC_MODES
 from perks.models import Campaign, Topic, utcnow
 
-TOPIC_MODES = ("any", "all")
-SCORE_MODES = ("percentile", "absolute")
 STRICTNESS = ("lenient", "balanced", "strict")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 EDITABLE = (

@@ -21,10 +21,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from perks.detection.features import FEATURE_NAMES
 from perks.detection.training import GROUP_LABELS, TrainingTable
-from perks.paths import DATA_DIR
+from perks.paths import CARD_PATH, MODEL_PATH
 
-MODEL_PATH = DATA_DIR / "bot_model.skops"
-CARD_PATH = DATA_DIR / "model_card.json"
 SEED = 20260
 MODEL_VERSION = "1.0"
 TARGET_PRECISION = 0.9

@@ -24,9 +24,8 @@ from perks.detection.features import (
 )
 from perks.importing.readers import BadLine, open_source, read_records
 from perks.importing.records import RowError, normalize_record
-from perks.paths import DATA_DIR, SHARED_BOTS_DIR
+from perks.paths import SHARED_BOTS_DIR, TABLE_PATH
 
-TABLE_PATH = DATA_DIR / "bot_training.csv"
 # Group (path under the bots folder, without the file name for CSV groups) -> 1 bot, 0 human.
 GROUP_LABELS = {
     "cresci-2015/E13": 0,

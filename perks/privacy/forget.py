@@ -6,7 +6,9 @@ entries, review decisions, and any table a later stage adds with a foreign key t
 the review audit trail (``review_audit``: account_id set to NULL, account_label "forgotten
 account", the reviewer's free-text note cleared), so a brand can still show who decided what
 and when. Then the account's id and handle go on the suppression list, so re-importing the
-original file does not bring it back. A free place on a shortlist is refilled from the wait list.
+original file does not bring it back. The campaigns whose shortlists lost an entry are returned,
+and the caller refills them (perks.campaigns.allocation.refill): privacy sits before the
+campaign stage in the flow and does not call up into it.
 """
 
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, SQLModel
 
-from perks.models import Account, Person
+from perks.models import Account, Person, ShortlistEntry
 from perks.privacy.suppression import DEFAULT_PLATFORM, suppress
 
 FORGOTTEN_LABEL = "forgotten account"
@@ -32,6 +34,8 @@ class ForgetResult:
     erased: dict[str, int] = field(default_factory=dict)  # table -> rows deleted
     anonymised: dict[str, int] = field(default_factory=dict)  # table -> rows kept as stubs
     suppressed_keys: int = 0  # keys newly added to the suppression list
+    account_ids: list[int] = field(default_factory=list)  # the erased accounts' former ids
+    campaign_ids: list[int] = field(default_factory=list)  # shortlists that lost an entry
 
     def as_dict(self) -> dict[str, Any]:
         return {"handle": self.handle, "accounts": self.accounts, "erased": self.erased,
@@ -42,8 +46,8 @@ def forget_account(*, session: Session, actor: str, account: Account | None = No
                    handle: str | None = None, platform: str | None = None,
                    reason: str = "forget") -> ForgetResult:
     """Erase `account`, or every stored account with `handle` (on `platform` when given), and
-    suppress it; flushes, the caller commits. A handle not in the store is still suppressed
-    (on `platform`, default twitter), so it is never imported."""
+    suppress it; flushes, the caller refills `result.campaign_ids` and commits. A handle not in
+    the store is still suppressed (on `platform`, default twitter), so it is never imported."""
     if account is None and not handle:
         raise ValueError("forget needs an account or a handle")
     if account is not None:
@@ -63,7 +67,7 @@ def forget_account(*, session: Session, actor: str, account: Account | None = No
     keys = [(a.platform, a.platform_id, a.screen_name) for a in targets]
     ids = [a.id for a in targets]
     person_ids = {a.person_id for a in targets if a.person_id is not None}
-    campaign_ids = _shortlisted_campaigns(session, ids)
+    result.account_ids, result.campaign_ids = ids, _shortlisted_campaigns(session, ids)
     _erase_dependents(session, ids, result)
     session.execute(delete(Account.__table__).where(Account.__table__.c.id.in_(ids)))
     for target in targets:
@@ -74,7 +78,6 @@ def forget_account(*, session: Session, actor: str, account: Account | None = No
         result.suppressed_keys += suppress(session=session, platform=acc_platform,
                                            platform_id=platform_id, handle=screen_name,
                                            reason=reason, actor=actor)
-    _refill_shortlists(session, campaign_ids)
     session.flush()
     return result
 
@@ -111,17 +114,6 @@ def _drop_unused_people(session: Session, person_ids: set[int]) -> None:
 
 
 def _shortlisted_campaigns(session: Session, ids: list[int]) -> list[int]:
-    from perks.models import ShortlistEntry
-
     return sorted(set(session.execute(select(ShortlistEntry.campaign_id).where(
         ShortlistEntry.account_id.in_(ids))).scalars()))
 
-
-def _refill_shortlists(session: Session, campaign_ids: list[int]) -> None:
-    from perks.campaigns.allocation import promote
-    from perks.models import Campaign
-
-    for campaign_id in campaign_ids:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is not None:
-            promote(session, campaign)

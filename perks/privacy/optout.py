@@ -31,6 +31,7 @@ class OptoutResult:
     accounts_erased: int = 0
     newly_suppressed: int = 0  # handles not on the list before
     invalid: list[int] = field(default_factory=list)  # line numbers that held no handle
+    campaign_ids: list[int] = field(default_factory=list)  # shortlists the caller refills
 
     def as_dict(self) -> dict[str, Any]:
         return {"handles": self.handles, "accounts_erased": self.accounts_erased,
@@ -66,7 +67,8 @@ def _take(found: list, invalid: list, line: int, text: str, platform: str) -> No
 
 
 def optout_file(*, session: Session, path: Path, actor: str) -> OptoutResult:
-    """Forget and suppress every handle in the file; flushes, the caller commits."""
+    """Forget and suppress every handle in the file; flushes, the caller refills
+    `result.campaign_ids` and commits."""
     handles, invalid = read_handles(path.read_text(encoding="utf-8"))
     result = OptoutResult(handles=len(handles), invalid=invalid)
     for _line, platform, handle in handles:
@@ -74,4 +76,5 @@ def optout_file(*, session: Session, path: Path, actor: str) -> OptoutResult:
                               reason="optout")
         result.accounts_erased += done.accounts
         result.newly_suppressed += done.suppressed_keys > 0
+        result.campaign_ids = sorted({*result.campaign_ids, *done.campaign_ids})
     return result

@@ -26,11 +26,10 @@ from perks.accounts import Page
 from perks.campaigns import rules
 from perks.campaigns.matching import bot_threshold, context, matched_pool
 from perks.campaigns.rules import ACCOUNTS, account
-from perks.detection.reasons import reason_texts
 from perks.models import Campaign, ReviewDecision
+from perks.review import STATES  # noqa: F401  (re-exported for the web and API views)
 
 review_decision = ReviewDecision.__table__
-STATES = ("pending", "genuine", "automated", "unsure", "decided", "all")
 MODEL_REASON = "model"  # filter value: flagged by probability (not only by a rule)
 
 
@@ -128,6 +127,8 @@ def queue_page(session: Session, *, brand_id: int, campaign_id: int | None = Non
 
 
 def _items(session: Session, rows: list[Any], pairs) -> list[QueueItem]:
+    from perks.detection.reasons import reason_texts  # the detection package loads the ML stack
+
     ids = [row.account_id for row in rows]
     if not ids:
         return []

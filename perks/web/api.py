@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1, for scripts. Bearer tokens only (perks.tokens): a cookie
+"""The JSON API under /api/v1, for scripts. Bearer tokens only (perks.auth.tokens): a cookie
 session carries no authority here, so the blueprint is exempt from CSRF. Roles apply as on the
 web pages, and another brand's campaign is a 404. The routes are documented in
 perks/web/openapi.py, which tests/test_api.py holds to the URL map."""
@@ -8,13 +8,13 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from perks.accounts import account_topics, find_account
+from perks.auth.tokens import user_for_token
 from perks.campaigns import allocation, service
 from perks.campaigns.store import CampaignError, get_campaign, list_campaigns
 from perks.db import get_session
 from perks.models import Campaign
 from perks.review import decisions
 from perks.review.queue import STATES, queue_page
-from perks.tokens import user_for_token
 from perks.web.access import EVERYONE, MANAGERS, REVIEWERS, roles_required
 from perks.web.api_shapes import CampaignIn, DecisionIn
 from perks.web.campaigns import export_response

@@ -1,4 +1,4 @@
-"""Login and logout. Login is throttled per email and client address (perks.throttle)."""
+"""Login and logout. Login is throttled per email and client address (perks.auth.throttle)."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
@@ -6,9 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from perks import throttle
+from perks.auth import throttle
+from perks.auth.users import authenticate
 from perks.db import get_session
-from perks.users import authenticate
 from perks.web.access import EVERYONE, roles_required
 from perks.web.extensions import load_user
 

@@ -5,10 +5,10 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from perks.accounts import search_accounts
+from perks.accounts.profiles import account_summary
 from perks.campaigns.store import list_campaigns
 from perks.db import get_session
 from perks.models import Account
-from perks.profiles import account_summary
 from perks.review.decisions import audit_trail
 from perks.web.access import EVERYONE, roles_required
 

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from perks.campaigns.allocation import refill
 from perks.db import get_session
 from perks.models import Account
 from perks.privacy.forget import forget_account
@@ -76,6 +77,8 @@ def confirm(request_id: int):
         session.rollback()
         flash(str(error), "error")
     else:
+        if decision.forgotten:
+            refill(session, decision.forgotten.campaign_ids)
         session.commit()
         forgotten = decision.forgotten
         flash(f"Request {request_id} confirmed: {forgotten.accounts if forgotten else 0} "
@@ -109,6 +112,7 @@ def forget(account_id: int):
         flash("Tick the box to confirm: forgetting cannot be undone.", "error")
         return redirect(url_for("pages.account", account_id=account_id))
     result = forget_account(session=session, account=record, actor=current_user.email)
+    refill(session, result.campaign_ids)
     session.commit()
     flash(f"{result.handle} forgotten: erased with everything derived from it, and suppressed "
           "on later imports.", "info")

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from perks.auth.tokens import NAME_MAX, TokenError, create_token, list_tokens, revoke_token
+from perks.auth.users import UserError, create_user
 from perks.campaigns.forms import _choices
 from perks.db import get_session
 from perks.models import ROLES, Brand, User
-from perks.tokens import NAME_MAX, TokenError, create_token, list_tokens, revoke_token
-from perks.users import UserError, create_user
 from perks.web.access import ADMINS, EVERYONE, roles_required
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")

@@ -7,7 +7,6 @@ from sqlmodel import Session
 from perks.accounts import account_topics
 from perks.models import Account
 from perks.scoring.history import score_history
-from perks.scoring.influence import COMPONENTS
 
 PROFILE_FIELDS = (
     "platform", "screen_name", "name", "description", "location", "lang", "url", "created_at",
@@ -46,6 +45,8 @@ def _score_explained(account: Account) -> dict[str, Any] | None:
     """The score with each component's label, weight and contribution, as the docs define it."""
     if account.influence_score is None:
         return None
+    from perks.scoring.influence import COMPONENTS  # numpy: loaded when a score is shown
+
     values = account.score_components or {}
     return {
         "score": account.influence_score, "percentile": account.influence_percentile,

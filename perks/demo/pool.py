@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from perks.demo_tables import (
+from perks.demo.tables import (
     ADJ,
     AGE_YEARS_BETA,
     AUTO_BIOS,

@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
+from perks.auth.users import create_user, find_user, get_or_create_brand
 from perks.campaigns.allocation import refresh
 from perks.campaigns.matching import bot_threshold
 from perks.campaigns.store import CampaignError, create_campaign, find_campaign
-from perks.demo_pool import generate_accounts
+from perks.demo.pool import generate_accounts
 from perks.importing import ImportResult, import_records
 from perks.models import Campaign
 from perks.scoring import ScoreSummary, load_detector, score_pool
 from perks.topics import load_taxonomy
-from perks.users import create_user, find_user, get_or_create_brand
 
 DEMO_BRAND = "Demo Coffee Roasters"
 DEMO_EMAIL = "demo@perks.example"

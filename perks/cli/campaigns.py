@@ -1,33 +1,31 @@
 """CLI: `perks campaign create|list`, `perks shortlist CAMPAIGN`, `perks export CAMPAIGN -o FILE`.
 
-Thin, like perks.commands: parse options, open one session, call the campaign modules, print.
+Thin: parse options, open one session, call the campaign modules, print. The campaign modules
+load when a command runs, so `perks --help` does not wait for them.
 """
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask.cli import with_appcontext
-from sqlalchemy import func, select
 
-from perks.campaigns import matching, service
-from perks.campaigns.store import (
-    SCORE_MODES,
-    TOPIC_MODES,
-    CampaignError,
-    find_campaign,
-    list_campaigns,
-)
-from perks.cli_support import echo_json, json_option, prepared_session
-from perks.models import Brand, Campaign
+from perks.campaigns import SCORE_MODES, TOPIC_MODES
+from perks.cli.support import echo_json, json_option, prepared_session, with_appcontext
+
+if TYPE_CHECKING:
+    from perks.models import Brand, Campaign
 
 
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def _brand(session: Any, name: str) -> Brand:
+def _brand(session: Any, name: str) -> "Brand":
+    from sqlalchemy import func, select
+
+    from perks.models import Brand
+
     brand = session.execute(select(Brand).where(func.lower(Brand.name) == name.lower())
                             ).scalars().first()
     if brand is None:
@@ -35,7 +33,7 @@ def _brand(session: Any, name: str) -> Brand:
     return brand
 
 
-def campaign_dict(campaign: Campaign, brand_name: str | None = None) -> dict[str, Any]:
+def campaign_dict(campaign: "Campaign", brand_name: str | None = None) -> dict[str, Any]:
     data = campaign.model_dump(exclude={"brand_id"})
     return {"brand": brand_name, **data} if brand_name is not None else data
 
@@ -75,6 +73,9 @@ def campaign_create_command(brand: str, topics: str, languages: str | None, as_j
                             starts_on: datetime | None, ends_on: datetime | None,
                             **options: Any) -> None:
     """Create a campaign, as the web form does."""
+    from perks.campaigns import service
+    from perks.campaigns.store import CampaignError
+
     data = {**options, "topics": _split(topics), "languages": _split(languages),
             "starts_on": starts_on.date() if starts_on else None,
             "ends_on": ends_on.date() if ends_on else None}
@@ -98,6 +99,11 @@ def campaign_create_command(brand: str, topics: str, languages: str | None, as_j
 @with_appcontext
 def campaign_list_command(brand: str | None, as_json: bool) -> None:
     """List campaigns, newest first."""
+    from sqlalchemy import select
+
+    from perks.campaigns.store import list_campaigns
+    from perks.models import Brand
+
     with prepared_session() as session:
         brand_id = _brand(session, brand).id if brand else None
         names = dict(session.execute(select(Brand.id, Brand.name)).all())
@@ -113,7 +119,9 @@ def campaign_list_command(brand: str | None, as_json: bool) -> None:
                    f"topics {', '.join(row['topics'])})")
 
 
-def _campaign(session: Any, ref: str) -> Campaign:
+def _campaign(session: Any, ref: str) -> "Campaign":
+    from perks.campaigns.store import CampaignError, find_campaign
+
     try:
         return find_campaign(session=session, ref=ref)
     except CampaignError as error:
@@ -127,6 +135,8 @@ def _campaign(session: Any, ref: str) -> Campaign:
 @with_appcontext
 def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
     """Refresh a campaign's shortlist; print its funnel and the top of the list."""
+    from perks.campaigns import matching, service
+
     with prepared_session() as session:
         campaign = _campaign(session, campaign_ref)
         threshold = service.threshold(campaign)
@@ -156,6 +166,8 @@ def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
 @with_appcontext
 def export_command(campaign_ref: str, output: Path, everything: bool, bom: bool) -> None:
     """Write the shortlist CSV, byte for byte as the web download."""
+    from perks.campaigns import service
+
     with prepared_session() as session:
         campaign = _campaign(session, campaign_ref)
         result = service.export(session, campaign, everything=everything, bom=bom)

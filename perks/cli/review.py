@@ -1,21 +1,23 @@
 """`perks review list|decide|retrain`: the review queue for scripts. Thin wrappers."""
 
+from typing import TYPE_CHECKING
 
 import click
-from flask.cli import with_appcontext
-from sqlalchemy import select
-from sqlmodel import Session
 
-from perks.accounts import find_account
-from perks.campaigns.store import CampaignError, find_campaign
-from perks.cli_support import echo_json, json_option, prepared_session
-from perks.models import REVIEW_DECISIONS, Brand
-from perks.review import decisions
-from perks.review.queue import STATES, queue_page
-from perks.users import find_user
+from perks.cli.support import echo_json, json_option, prepared_session, with_appcontext
+from perks.review import REVIEW_DECISIONS, STATES
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from perks.models import Brand
 
 
-def _brand(session: Session, name: str | None) -> Brand:
+def _brand(session: "Session", name: str | None) -> "Brand":
+    from sqlalchemy import select
+
+    from perks.models import Brand
+
     if name:
         brand = session.exec(select(Brand).where(Brand.name == name)).scalars().first()
         if brand is None:
@@ -44,6 +46,9 @@ def review_group() -> None:
 def list_command(brand: str | None, campaign: str | None, reason: str | None, state: str,
                  page: int, per_page: int, as_json: bool) -> None:
     """List the brand's queue, most important first (relevance x bot probability)."""
+    from perks.campaigns.store import CampaignError, find_campaign
+    from perks.review.queue import queue_page
+
     with prepared_session() as session:
         brand_row = _brand(session, brand)
         campaign_id = None
@@ -82,6 +87,10 @@ def list_command(brand: str | None, campaign: str | None, reason: str | None, st
 def decide_command(handle: str, decision: str, brand: str, note: str | None,
                    by_email: str | None, as_json: bool) -> None:
     """Decide a flagged account for the brand (audited; shortlists refresh at once)."""
+    from perks.accounts import find_account
+    from perks.auth.users import find_user
+    from perks.review import decisions
+
     with prepared_session() as session:
         brand_row = _brand(session, brand)
         found = find_account(session, handle)

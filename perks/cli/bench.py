@@ -5,8 +5,6 @@ import sys
 
 import click
 
-from perks.bench.run import run_bench
-
 
 @click.command("bench")
 @click.option("--accounts", default=1_000_000, show_default=True,
@@ -38,6 +36,8 @@ def bench_command(accounts: int, database_url: str | None, repeats: int, load: b
         if result.get("errors"):
             sys.exit(1)
         return
+    from perks.bench.run import run_bench
+
     report = run_bench(accounts=accounts, database_url=database_url, repeats=repeats, say=say)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))

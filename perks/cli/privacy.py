@@ -4,11 +4,8 @@ import getpass
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 
-from perks.cli_support import echo_json, json_option, prepared_session
-from perks.privacy.forget import forget_account
-from perks.privacy.optout import optout_file
+from perks.cli.support import echo_json, json_option, prepared_session, with_appcontext
 
 
 def _actor() -> str:
@@ -25,9 +22,13 @@ def _actor() -> str:
 @with_appcontext
 def forget_command(handle: str, platform: str | None, as_json: bool) -> None:
     """Erase an account and all derived data, and keep it out of later imports."""
+    from perks.campaigns.allocation import refill
+    from perks.privacy.forget import forget_account
+
     with prepared_session() as session:
         result = forget_account(session=session, handle=handle, platform=platform,
                                 actor=_actor())
+        refill(session, result.campaign_ids)
         session.commit()
     if as_json:
         echo_json(result.as_dict())
@@ -46,11 +47,15 @@ def forget_command(handle: str, platform: str | None, as_json: bool) -> None:
 @with_appcontext
 def optout_command(path: Path, as_json: bool) -> None:
     """Forget and suppress every handle in a file (one per line, or CSV with screen_name)."""
+    from perks.campaigns.allocation import refill
+    from perks.privacy.optout import optout_file
+
     with prepared_session() as session:
         try:
             result = optout_file(session=session, path=path, actor=_actor())
         except UnicodeDecodeError:
             raise click.ClickException(f"{path} is not UTF-8 text") from None
+        refill(session, result.campaign_ids)
         session.commit()
     if as_json:
         echo_json(result.as_dict())

@@ -1,35 +1,38 @@
 """`perks score`: recompute the pool's scores, topics and bot probabilities, then summarise."""
 
 import json
-import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import func, select
-from tqdm import tqdm
 
-from perks import db
-from perks.campaigns import service
-from perks.models import Account
-from perks.scoring.run import ScoreSummary, load_detector, score_pool
+from perks.cli.support import progress, with_appcontext
+
+if TYPE_CHECKING:
+    from perks.scoring.run import ScoreSummary
 
 
 @click.command("score")
 @click.option("--chunk-size", default=20_000, show_default=True, type=click.IntRange(100, 500_000),
               help="Accounts read and written per transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@with_appcontext
 def score_command(chunk_size: int, as_json: bool) -> None:
     """Recompute influence, percentiles, topics and bot probabilities for the whole pool."""
+    from sqlalchemy import func, select
+
+    from perks import db
+    from perks.campaigns import service
+    from perks.models import Account
+    from perks.scoring.run import load_detector, score_pool
+
     engine = db.get_engine()
     db.prepare_database(engine)
     detector, bot_status = load_detector()
     with db.session_scope(engine) as session:
         total = session.execute(select(func.count()).select_from(Account)).scalar_one()
-        # tqdm hides itself when stderr is not a terminal (disable=None), so scripts stay quiet.
-        with tqdm(desc="scoring", total=total, unit=" accounts", disable=None, file=sys.stderr,
-                  leave=False) as bar:
-            summary = score_pool(session, chunk_size=chunk_size, progress=bar.update,
+        with progress("scoring", total=total, unit=" accounts") as update:
+            summary = score_pool(session, chunk_size=chunk_size, progress=update,
                                  detector=detector)
         # New scores, topics and flags change every shortlist: rebuild them (decisions kept).
         service.refresh_campaigns(session)
@@ -43,7 +46,7 @@ def score_command(chunk_size: int, as_json: bool) -> None:
         click.echo(line)
 
 
-def _as_dict(summary: ScoreSummary) -> dict[str, Any]:
+def _as_dict(summary: "ScoreSummary") -> dict[str, Any]:
     data = asdict(summary)
     data["seconds"] = round(summary.seconds, 3)
     data["accounts_per_second"] = round(summary.accounts_per_second)
@@ -51,7 +54,7 @@ def _as_dict(summary: ScoreSummary) -> dict[str, Any]:
     return data
 
 
-def summary_lines(summary: ScoreSummary) -> list[str]:
+def summary_lines(summary: "ScoreSummary") -> list[str]:
     """The human-readable summary `perks score` prints."""
     lines = [f"Scored {summary.accounts:,} accounts in {summary.seconds:.1f} s "
              f"({summary.accounts_per_second:,.0f} accounts/s), score version "

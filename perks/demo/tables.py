@@ -1,6 +1,6 @@
-"""The numbers and words the demo pool draws from (perks.demo_pool).
+"""The numbers and words the demo pool draws from (perks.demo.pool).
 
-Per-kind tables are in perks.demo_pool.KINDS order: genuine, automated, gamed, bought
+Per-kind tables are in perks.demo.pool.KINDS order: genuine, automated, gamed, bought
 followers, follow-back ring, spam bot.
 """
 

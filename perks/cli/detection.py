@@ -4,13 +4,8 @@ from pathlib import Path
 
 import click
 
-from perks.cli_support import echo_json, json_option
-from perks.detection import Detector
-from perks.detection.evaluate import EvaluationError, evaluate_files
-from perks.detection.model import CARD_PATH, MODEL_PATH, train
-from perks.detection.training import TABLE_PATH, build_table, load_table, write_table
-from perks.importing.records import RowError, parse_time
-from perks.paths import SHARED_BOTS_DIR
+from perks.cli.support import echo_json, json_option
+from perks.paths import CARD_PATH, MODEL_PATH, SHARED_BOTS_DIR, TABLE_PATH
 
 
 @click.command("train")
@@ -27,11 +22,15 @@ def train_command(ctx: click.Context, rebuild: bool, quick: bool, with_reviews: 
                   as_json: bool) -> None:
     """Train the bot model from the bundled table; write the model and its card."""
     if with_reviews:
-        # Reviews live in the database; the review stage owns reading them and rescoring.
-        from perks.review.commands import retrain_command
+        # Reviews live in the database; the review stage owns reading them and rescoring, and
+        # its command is the one public home of that flow.
+        from perks.cli.review import retrain_command
 
         ctx.invoke(retrain_command, no_rescore=False, as_json=as_json)
         return
+    from perks.detection.model import train
+    from perks.detection.training import build_table, load_table, write_table
+
     if rebuild:
         if not SHARED_BOTS_DIR.is_dir():
             raise click.ClickException(f"no research data at {SHARED_BOTS_DIR}")
@@ -79,6 +78,10 @@ def train_command(ctx: click.Context, rebuild: bool, quick: bool, with_reviews: 
 def evaluate_command(specs: tuple[str, ...], label_column: str, ignore_fields: tuple[str, ...],
                      observed_at: str | None, model_path: Path | None, as_json: bool) -> None:
     """Evaluate the bot model on labelled files. Changes nothing in the database."""
+    from perks.detection import Detector
+    from perks.detection.evaluate import EvaluationError, evaluate_files
+    from perks.importing.records import RowError, parse_time
+
     try:
         when = parse_time(observed_at, "--observed-at") if observed_at else None
         detector = Detector.load(model_path)

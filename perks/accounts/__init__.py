@@ -2,13 +2,15 @@
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, or_, select
 from sqlmodel import Session
 
 from perks.models import Account, AccountTopic, Topic
-from perks.topics import TopicDef
+
+if TYPE_CHECKING:  # the topics module loads scikit-learn; only its type is needed here
+    from perks.topics import TopicDef
 
 
 @dataclass
@@ -23,7 +25,7 @@ class Page:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def sync_topics(session: Session, taxonomy: list[TopicDef]) -> int:
+def sync_topics(session: Session, taxonomy: "list[TopicDef]") -> int:
     """Add taxonomy topics the table lacks and refresh labels; returns how many were added."""
     stored = {topic.slug: topic for topic in session.exec(select(Topic)).scalars()}
     missing = [{"slug": t.slug, "label": t.label} for t in taxonomy if t.slug not in stored]

@@ -1,0 +1,70 @@
+"""The `perks` console script: every stage's commands in one group (== `flask --app perks`).
+
+One module per stage group holds its commands; perks.cli.support has what they share. The
+modules import only click at the top and load Flask, SQLAlchemy, scikit-learn and the stage
+modules inside the command that needs them, so `perks --help` answers at once.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from perks.cli import (
+    accounts,
+    auth,
+    bench,
+    campaigns,
+    detection,
+    importing,
+    privacy,
+    review,
+    scoring,
+    setup,
+)
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# In flow order: set-up, import, accounts, scoring, detection, campaigns, review, privacy,
+# users and tokens, the benchmark.
+MODULES = (setup, importing, accounts, scoring, detection, campaigns, review, privacy, auth,
+           bench)
+
+
+def commands() -> list[click.Command]:
+    return [command for module in MODULES for command in module.COMMANDS]
+
+
+def register(app: "Flask") -> None:
+    """Add every command to the app's command group, for `flask --app perks`."""
+    for command in commands():
+        app.cli.add_command(command)
+
+
+def _show_flask_version(ctx: click.Context, _param: Any, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from flask.cli import get_version
+
+        get_version(ctx, _param, value)
+
+
+@click.group("perks", help="perks: perks campaigns with explainable scores and a human check "
+                           "on bots. Configured by PERKS_* environment variables (README).")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_flask_version, help="Show the Flask version.")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    if ctx.obj is None:
+        from flask.cli import ScriptInfo
+
+        # Find the app by its import name, as `flask --app perks` does.
+        ctx.obj = ScriptInfo(app_import_path="perks", set_debug_flag=False,
+                             load_dotenv_defaults=False)
+
+
+for _command in commands():
+    cli.add_command(_command)
+
+
+def main() -> None:
+    cli.main(prog_name="perks")

@@ -1,0 +1,66 @@
+"""`perks import PATH…`: read account files into the store."""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from perks.cli.support import echo_json, json_option, prepared_session, progress, with_appcontext
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--observed-at", help="When the profiles were seen, for rows that do not say.")
+@json_option
+@with_appcontext
+def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bool) -> None:
+    """Import account files (CSV, JSON array or JSON Lines)."""
+    from perks.campaigns import service
+    from perks.importing import ImportFormatError, import_file
+    from perks.importing.records import RowError, parse_time
+
+    try:
+        observed = parse_time(observed_at, "--observed-at") if observed_at else None
+    except RowError as error:
+        raise click.BadParameter(error.reason, param_hint="--observed-at") from None
+    results, failures = [], []
+    with prepared_session() as session:
+        for path in paths:
+            try:
+                with progress(path.name) as update:
+                    result = import_file(session, path, observed_at=observed, progress=update)
+            except (ImportFormatError, OSError) as error:
+                failures.append({"source": str(path), "error": str(error)})
+                click.echo(f"error: {error} (nothing from this file was stored)", err=True)
+                continue
+            results.append(result)
+            for warning in result.warnings:
+                click.echo(f"warning: {warning}", err=True)
+        if results:
+            # Updated profiles (consent, protection, person links) change who qualifies.
+            service.refresh_campaigns(session)
+            session.commit()
+    if as_json:
+        echo_json({"files": [_result_dict(r) for r in results], "failed": failures})
+    else:
+        for r in results:
+            click.echo(f"{r.source}: {r.imported:,} imported, {r.updated:,} updated, "
+                       f"{r.unchanged:,} unchanged, {r.rejected:,} rejected, "
+                       f"{r.suppressed:,} suppressed "
+                       f"({r.seconds:.2f} s, {r.rows_per_second:,.0f} rows/s)")
+            if r.rejects_path:
+                click.echo(f"  rejected rows, with line and reason: {r.rejects_path}")
+    if failures:
+        sys.exit(1)
+
+
+def _result_dict(result: Any) -> dict[str, Any]:
+    return {"source": result.source, "format": result.file_format, "imported": result.imported,
+            "updated": result.updated, "unchanged": result.unchanged,
+            "rejected": result.rejected, "suppressed": result.suppressed,
+            "rejects_file": result.rejects_path,
+            "seconds": round(result.seconds, 3), "warnings": result.warnings}
+
+
+COMMANDS = [import_command]

@@ -1,0 +1,66 @@
+"""What every stage's CLI commands share: the app context, the session, --json and progress.
+
+Only click and the standard library load here: `perks --help` builds every command, so Flask,
+SQLAlchemy and the stage modules are imported when a command runs, not when it is defined.
+"""
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import update_wrapper
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from sqlmodel import Session
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def with_appcontext(f: Callable[..., Any]) -> Callable[..., Any]:
+    """flask.cli.with_appcontext, with Flask imported when the command runs."""
+    @click.pass_context
+    def run(ctx: click.Context, /, *args: Any, **kwargs: Any) -> Any:
+        from flask.cli import with_appcontext as flask_with_appcontext
+
+        return ctx.invoke(flask_with_appcontext(f), *args, **kwargs)
+
+    return update_wrapper(run, f)
+
+
+def app_factory(ctx: click.Context) -> "Callable[[], Flask]":
+    """A function that builds a fresh app the way this command's app was found (for workers)."""
+    from flask.cli import ScriptInfo
+
+    info = ctx.ensure_object(ScriptInfo)
+    return lambda: ScriptInfo(app_import_path=info.app_import_path, create_app=info.create_app,
+                              set_debug_flag=False, load_dotenv_defaults=False).load_app()
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+@contextmanager
+def prepared_session() -> "Iterator[Session]":
+    """Apply migrations, then hand out one session for the command."""
+    from perks import db
+
+    engine = db.get_engine()
+    db.prepare_database(engine)
+    with db.session_scope(engine) as session:
+        yield session
+
+
+@contextmanager
+def progress(label: str, *, total: int | None = None, unit: str = " rows") -> Iterator[Any]:
+    """A progress bar on stderr; yields its update function."""
+    from tqdm import tqdm
+
+    # tqdm hides itself when stderr is not a terminal (disable=None), so scripts stay quiet.
+    with tqdm(desc=label, total=total, unit=unit, disable=None, file=sys.stderr,
+              leave=False) as bar:
+        yield bar.update
