@@ -130,3 +130,11 @@ def _take(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
+
+
+def download(session: Session, campaign: Campaign, *, today: date, everything: bool = False,
+             bom: bool = False) -> tuple[str, Iterator[bytes]]:
+    """The export as a file to send: its name and the CSV as UTF-8 byte chunks (the web
+    download and the API's export send exactly these)."""
+    chunks = export_csv(session, campaign, everything=everything, bom=bom)
+    return export_filename(campaign, today), (chunk.encode("utf-8") for chunk in chunks)

@@ -257,7 +257,7 @@ _MESSAGES = {
     "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
     "date_from_datetime_inexact": "must be a date (YYYY-MM-DD)",
     "literal_error": "must be one of {expected}",
-    "extra_forbidden": "not a campaign field",
+    "extra_forbidden": "unknown field",
     "json_invalid": "not valid JSON",
     "model_type": "must be a JSON object",
     "model_attributes_type": "must be a JSON object",

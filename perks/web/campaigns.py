@@ -3,24 +3,20 @@
 Every route needs login and sees only the current user's brand: another brand's id is a 404.
 """
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
 
 from perks.campaigns import allocation, charts, matching, why_not
-from perks.campaigns.export import export_csv, export_filename
 from perks.campaigns.forms import CampaignForm
 from perks.campaigns.store import (
     CampaignError,
@@ -33,6 +29,7 @@ from perks.campaigns.store import (
 from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
 from perks.web.access import EVERYONE, MANAGERS, roles_required
+from perks.web.responses import export_response
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 PER_PAGE = 50
@@ -166,24 +163,3 @@ def export(campaign_id: int):
     campaign = _own_campaign(campaign_id)
     return export_response(session, campaign, everything=request.args.get("all") == "1",
                            bom=request.args.get("bom") == "1")
-
-
-def _encoded_chunks(session, campaign, *, everything: bool, bom: bool) -> Iterator[bytes]:
-    try:
-        for chunk in export_csv(session, campaign, everything=everything, bom=bom):
-            yield chunk.encode("utf-8")
-    finally:
-        # The request's teardown can run before the stream ends; the generator's reads would
-        # then hold a pooled connection until garbage collection (the load run exhausted it).
-        session.close()
-
-
-def export_response(session, campaign, *, everything: bool, bom: bool) -> Response:
-    """The CSV download, streamed; the API's export sends this same response."""
-    allocation.ensure(session, campaign,
-                      bot_threshold=matching.bot_threshold(campaign.bot_strictness))
-    session.commit()
-    name = export_filename(campaign, datetime.now(UTC).date())
-    chunks = _encoded_chunks(session, campaign, everything=everything, bom=bom)
-    return Response(stream_with_context(chunks), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
