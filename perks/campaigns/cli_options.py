@@ -47,8 +47,7 @@ def _option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         kwargs["type"] = _Date()
     else:
         kwargs["type"] = {int: click.INT, float: click.FLOAT}.get(kind, click.STRING)
-    if value is not None:
-        kwargs.update(default=value, show_default=value != "")
+    kwargs.update(default=value, show_default=value not in (None, ""))
     return click.option(*names, name, **kwargs)
 
 

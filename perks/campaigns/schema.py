@@ -90,7 +90,7 @@ class CampaignFields(BaseModel):
     followers_max: int | None = Field(None, ge=0, le=INT_MAX, title="Followers up to",
                                       description="Optional upper bound on followers.")
     languages: Annotated[list[Language], Door(widget="codes")] = Field(
-        default_factory=list, max_length=50, title="Languages",
+        [], max_length=50, title="Languages",  # pydantic copies it per instance
         description="Codes separated by commas, e.g. en, it; empty for any language.")
     location_contains: Annotated[str | None, _text(100),
                                  Door(flags=("--location",))] = Field(
