@@ -83,12 +83,17 @@ class CampaignForm(FlaskForm):
         try:
             validate_campaign(self.campaign_data(), topic_slugs=self._topic_slugs)
         except ValidationError as error:
-            for name, message in problems(error).items():
-                field = self._fields.get(name)
-                if field is not None and not field.errors:
-                    field.errors = [message]
-                valid = False
+            self.add_problems(problems(error))
+            valid = False
         return valid
+
+    def add_problems(self, found: dict[str, str]) -> None:
+        """Show {field: message} problems (the schema's, or a CampaignError's) on their
+        fields; a field that already shows an error keeps just that one."""
+        for name, message in found.items():
+            field = self._fields.get(name)
+            if field is not None and not field.errors:
+                field.errors = [message]
 
     def campaign_data(self) -> dict[str, Any]:
         """The fields as store.create_campaign / update_campaign take them."""

@@ -72,7 +72,7 @@ class CampaignFields(BaseModel):
                                      description="Optional, for the budget.")
     topics: Annotated[list[Slug], Door(widget="topics")] = Field(
         min_length=1, max_length=50, title="Topics",
-        description="Taxonomy topics the accounts should be about (`perks topics` lists them).")
+        description="Taxonomy topics the accounts should be about, e.g. coffee, baking.")
     topic_mode: Annotated[Literal["any", "all"], Door(widget="radio", choices=TOPIC_MODES)] = (
         Field("any", title="Accounts need", description="Any one of the topics, or all of them."))
     min_topic_weight: float = Field(0.3, ge=0, le=1, title="Minimum topic weight",

@@ -20,11 +20,13 @@ __all__ = ["STRICTNESS", "CampaignError", "create_campaign", "update_campaign", 
 
 
 class CampaignError(ValueError):
-    """Campaign data that cannot be stored; `problems` maps each bad field to a plain message."""
+    """Campaign data that cannot be stored (`problems` maps each bad field to a plain message),
+    or a campaign that cannot be found (a message, no problems)."""
 
-    def __init__(self, problems: dict[str, str]):
-        self.problems = problems
-        super().__init__("; ".join(f"{field}: {message}" for field, message in problems.items()))
+    def __init__(self, problems: dict[str, str] | str):
+        self.problems = problems if isinstance(problems, dict) else {}
+        super().__init__(problems if isinstance(problems, str) else
+                         "; ".join(f"{field}: {message}" for field, message in problems.items()))
 
 
 def topic_choices(session: Session) -> list[tuple[str, str]]:

@@ -75,8 +75,7 @@ def _query(model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as error:
-        found = problems(error)
-        abort(400, "; ".join(f"{name}: {message}" for name, message in found.items()))
+        abort(_error(400, "the query string is not valid", problems=problems(error)))
 
 
 def _json_body() -> bytes:
