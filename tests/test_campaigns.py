@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -12,8 +13,9 @@ from sqlmodel import Session
 from perks.campaigns import allocation, matching, why_not
 from perks.campaigns.store import CampaignError, create_campaign, get_campaign
 from perks.importing import import_records
-from perks.models import Account
+from perks.models import Account, Campaign
 from perks.users import get_or_create_brand
+from tests.conftest import gen_token
 
 # handle: (topics, percentile, bot probability, extra profile fields). Against COFFEE below each
 # row is removed by exactly one stage, noted on the right.
@@ -347,3 +349,18 @@ def test_approvals_open_only_while_the_campaign_runs(session, starts, ends, stat
     else:
         with pytest.raises(allocation.AllocationError, match="only while it runs"):
             allocation.approve(session, campaign, offered_ids[:1], today=today)
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("standard", "balanced"), ("0.5", "0.5")])
+def test_the_edit_form_keeps_a_stored_strictness(web, campaigns_app, stored, shown):
+    client, _ids = web
+    url = client.post("/campaigns/new", data=_form()).headers["Location"]
+    with Session(campaigns_app.extensions["perks_engine"]) as session:
+        session.execute(update(Campaign).values(bot_strictness=stored))
+        session.commit()
+    page = client.get(url + "/edit").data.decode()
+    assert re.search(rf'<option selected value="{re.escape(shown)}">', page), page
+    api = gen_token(campaigns_app)
+    answer = client.get(url.replace("/campaigns/", "/api/v1/campaigns/"),
+                        headers={"Authorization": f"Bearer {api}"}).get_json()
+    assert answer["bot_strictness"] == shown

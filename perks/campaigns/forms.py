@@ -28,10 +28,12 @@ except ImportError:  # pragma: no cover - wtforms < 3.3
 
 from perks.campaigns.schema import (
     FIELDS,
+    STRICTNESS,
     base_type,
     default,
     door,
     problems,
+    read_strictness,
     split_list,
     validate_campaign,
 )
@@ -107,7 +109,13 @@ class CampaignForm(FlaskForm):
     @classmethod
     def for_campaign(cls, campaign: Campaign, **kwargs: Any) -> "CampaignForm":
         form = cls(obj=campaign, **kwargs)
+        # A threshold set by a script is offered as it is, so saving the form keeps it.
+        strictness = read_strictness(campaign.bot_strictness)
+        if strictness not in STRICTNESS:
+            form.bot_strictness.choices = _choices(
+                [*door("bot_strictness").choices, (strictness, f"Threshold {strictness}")])
         if not form.is_submitted():
+            form.bot_strictness.data = strictness
             for name in FIELDS:
                 if door(name).widget == "codes":
                     form[name].data = ", ".join(getattr(campaign, name))

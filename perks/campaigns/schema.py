@@ -99,8 +99,8 @@ class CampaignFields(BaseModel):
                               Door(widget="select",
                                    choices=tuple((s, s.title()) for s in STRICTNESS))] = Field(
         "balanced", title="Bot strictness",
-        description="lenient, balanced or strict (or a bot-probability threshold 0–1): "
-                    "how readily an account counts as automated.")
+        description="How readily an account counts as automated: lenient, balanced or strict "
+                    "(scripts may give a bot-probability threshold 0–1).")
     exclude_recent_days: int | None = Field(
         None, ge=1, le=3650, title="Skip accounts given a perk in the last N days",
         description="Optional; counts this brand's approvals.")
@@ -145,7 +145,7 @@ class CampaignFields(BaseModel):
     @field_validator("bot_strictness")
     @classmethod
     def _strictness(cls, value: str) -> str:
-        value = STRICTNESS_ALIASES.get(value.lower(), value.lower())
+        value = read_strictness(value)
         if value in STRICTNESS or _is_probability(value):
             return value
         raise PydanticCustomError("campaign", "must be lenient, balanced, strict or a number 0–1")
@@ -168,6 +168,12 @@ class CampaignFields(BaseModel):
             raise PydanticCustomError("campaign", "ends before it starts ({starts})",
                                       {"starts": starts.isoformat()})
         return value
+
+
+def read_strictness(value: str) -> str:
+    """A strictness as stored or typed, in today's words ("Standard" -> "balanced")."""
+    value = value.strip().lower()
+    return STRICTNESS_ALIASES.get(value, value)
 
 
 def _is_probability(text: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from perks.campaigns.schema import NO_NUL, CampaignFields
+from perks.campaigns.schema import NO_NUL, CampaignFields, read_strictness
 from perks.models import CAMPAIGN_STATUSES, REVIEW_DECISIONS, Account
 from perks.review.queue import STATES, QueueItem
 
@@ -74,7 +74,8 @@ class Campaign(CampaignFields):
 
     @classmethod
     def answer(cls, campaign: Any) -> dict[str, Any]:
-        return campaign.model_dump(mode="json", exclude={"brand_id"})
+        data = campaign.model_dump(mode="json", exclude={"brand_id"})
+        return {**data, "bot_strictness": read_strictness(data["bot_strictness"])}
 
 
 class CampaignList(BaseModel):
