@@ -37,6 +37,46 @@ def test_the_document_and_the_url_map_list_the_same_operations(app):
             for item in [doc["paths"][path]]} >= {"listCampaigns", "createCampaign", "decide"}
 
 
+def test_the_document_is_valid_openapi_built_from_the_shapes(app):
+    from openapi_spec_validator import validate
+
+    from perks.web.api_shapes import SHAPES
+
+    with app.app_context():
+        doc = document(app)
+    validate(doc)  # raises on a document that is not valid OpenAPI 3.1
+    assert doc["openapi"].startswith("3.1")
+    assert set(doc["components"]["schemas"]) >= {shape.__name__ for shape in SHAPES}
+    queue = doc["paths"]["/api/v1/review/queue"]["get"]["parameters"]
+    assert {p["name"] for p in queue} == {"page", "per_page", "state", "campaign_id"}
+
+
+def test_the_api_imports_no_web_view():
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import perks.web.api as api
+
+    tree = ast.parse(Path(api.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module.startswith("perks.web.")}
+    imported |= {f"perks.web.{alias.name}" for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module == "perks.web"
+                 for alias in node.names}
+    views = {name for name in imported
+             if hasattr(importlib.import_module(name), "blueprint")}
+    assert imported and not views
+
+
+def test_a_bad_query_string_names_each_parameter(app, world):
+    answer = app.test_client().get(
+        f"/api/v1/campaigns/{world.campaign_id}/shortlist?page=0&per_page=x&status=maybe",
+        headers=bearer(world.a_token))
+    assert answer.status_code == 400
+    assert set(answer.get_json()["problems"]) == {"page", "per_page", "status"}
+
+
 def test_no_token_or_a_bad_one_is_401(app, world):
     client = app.test_client()
     for headers in ({}, bearer("perks_nope"), {"Authorization": "Basic abc"}):

@@ -52,7 +52,9 @@ def query_parameters(model: Any) -> list[dict[str, Any]]:
     """A query model's fields as OpenAPI parameters (optional ones lose their `null`)."""
     out = []
     for name, schema in model.model_json_schema()["properties"].items():
-        schema = {k: v for k, v in schema.items() if k != "title"}
+        # An absent parameter is the absence, not a null value.
+        schema = {k: v for k, v in schema.items()
+                  if k != "title" and not (k == "default" and v is None)}
         options = [s for s in schema.pop("anyOf", []) if s.get("type") != "null"]
         if options:
             schema.update(options[0])
