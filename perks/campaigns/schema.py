@@ -59,8 +59,7 @@ Language = Annotated[str, StringConstraints(max_length=20, pattern=LANGUAGE_PATT
 class CampaignFields(BaseModel):
     """A campaign as a brand sets it: the form, the CLI, the API and the store share it."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False,
-                              title="CampaignFields")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: Annotated[str, _text(200, min_length=1)] = Field(
         title="Name", description="What your team calls it; unique within the brand.")
