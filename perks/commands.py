@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from perks import db
 from perks.accounts import find_account
+from perks.campaigns import service
 from perks.cli_support import echo_json, json_option, prepared_session
 from perks.importing import ImportFormatError, import_file
 from perks.importing.records import RowError, parse_time
@@ -128,6 +129,10 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bo
             results.append(result)
             for warning in result.warnings:
                 click.echo(f"warning: {warning}", err=True)
+        if results:
+            # Updated profiles (consent, protection, person links) change who qualifies.
+            service.refresh_campaigns(session)
+            session.commit()
     if as_json:
         echo_json({"files": [_result_dict(r) for r in results], "failed": failures})
     else:

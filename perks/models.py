@@ -160,29 +160,35 @@ class AccountTopic(SQLModel, table=True):
 
 
 class TopicRank(SQLModel, table=True):
-    """A scored account's topic row with what ranking filters on, copied from account
-    (perks.campaigns.ranking keeps it in step), so a campaign's top accounts for a topic are
-    read straight off one index instead of joining a million accounts."""
+    """A scored account's topic row with the account columns the campaign rules read, copied
+    under the same names (perks.campaigns.ranking keeps it in step), so a campaign's top
+    accounts for a topic are read straight off one index instead of joining a million
+    accounts. The copied columns are perks.campaigns.rules.RANKING_COLUMNS."""
 
     __tablename__ = "topic_rank"
     __table_args__ = (
-        Index("ix_topic_rank_percentile", "topic_id", text("(weight * percentile) DESC"),
+        Index("ix_topic_rank_percentile", "topic_id",
+              text("(weight * influence_percentile) DESC"), "account_id"),
+        Index("ix_topic_rank_score", "topic_id", text("(weight * influence_score) DESC"),
               "account_id"),
-        Index("ix_topic_rank_score", "topic_id", text("(weight * score) DESC"), "account_id"),
     )
 
     account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
     topic_id: int = Field(foreign_key="topic.id", primary_key=True)
     weight: float
-    score: float
-    percentile: float | None = None
-    bot_probability: float | None = None
-    rule_flagged: bool = False
-    blocked: bool = False  # protected, minor by flag, probable minor or opted out
-    birth_year: int | None = None
-    opted_in: bool = False
+    influence_score: float
+    influence_percentile: float | None = None
+    person_id: int | None = None
     followers_count: int = 0
-    person_key: int  # person_id, or -account_id for an account nobody linked
+    lang: str | None = Field(default=None, max_length=40)
+    location: str | None = Field(default=None, max_length=300)
+    protected: bool = False
+    is_minor: bool | None = None
+    birth_year: int | None = None
+    probable_minor: bool = False
+    consent: str = Field(default="unknown", max_length=20)
+    bot_probability: float | None = None
+    bot_flags: list[str] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ScoreSnapshot(SQLModel, table=True):

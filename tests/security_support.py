@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from perks.campaigns import allocation, matching
+from perks.campaigns import service
 from perks.privacy.removal import submit_removal
 from perks.review import decisions
 from perks.users import get_or_create_brand
@@ -44,8 +44,7 @@ def build_world(app, *, b_role: str = "admin") -> World:
     with Session(app.extensions["perks_engine"], expire_on_commit=False) as session:
         ids = gen_review_pool(session)
         campaign = gen_campaign(session, **{**CAMPAIGN, "name": A_CAMPAIGN})
-        allocation.ensure(session, campaign,
-                          bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+        service.refresh(session, campaign)
         brand_a = get_or_create_brand(session=session, name="Brand A")
         decisions.decide(session=session, brand_id=brand_a.id, account_id=ids["pia"],
                          decision="genuine", note=A_NOTE, user_id=1, expected_version=0)

@@ -42,12 +42,17 @@ def test_score_histogram_follows_absolute_mode(session):
 
 def test_bot_histogram_marks_bins_reaching_the_threshold(session):
     gen_pool(session)
-    hist = charts.bot_histogram(session, gen_campaign(session), bot_threshold=0.5)
-    # 0.1 and 0.05 sit on bin edges and count in the upper bin; cai is not assessed
-    assert _counts(hist) == {2: 9, 1: 1, 18: 1}
+    campaign = gen_campaign(session)
+    hist = charts.bot_histogram(session, campaign, bot_threshold=0.5)
+    # The accounts the flagged stage looks at: 0.1 and 0.05 sit on bin edges and count in the
+    # upper bin; cai is not assessed
+    assert _counts(hist) == {2: 2, 1: 1, 18: 1}
     assert hist.missing == 1
     assert [i for i, b in enumerate(hist.bins) if b.marked] == list(range(10, 20))
     assert hist.marked == 1 and hist.position(0.5) == 0.5
+    funnel = matching.funnel(session, campaign, bot_threshold=0.5)
+    assert hist.total + hist.missing == funnel.remaining("privacy")
+    assert hist.marked == funnel.removed("flagged")
 
 
 def test_charts_on_an_empty_topic_pool(session):

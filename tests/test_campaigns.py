@@ -104,7 +104,7 @@ def test_all_mode_needs_every_topic_and_uses_the_mean_weight(session):
 @pytest.mark.parametrize(("handle", "stage", "reason"), [
     ("dan", "topic", "none of the campaign's topics (coffee)"),
     ("eve", "topic", "topic weight 0.2, campaign needs ≥ 0.3 in coffee"),
-    ("fay", "score", "percentile 41, campaign needs ≥ 60"),
+    ("fay", "score", "percentile 41, campaign needs 60–100"),
     ("gus", "score", "no percentile yet (not scored)"),
     ("hal", "audience", "language fr, campaign needs en"),
     ("ida", "audience", "50 followers, campaign needs ≥ 100"),
@@ -280,7 +280,7 @@ def test_web_journey_create_decide_why_not_and_export(web, campaigns_app, tmp_pa
     url = response.headers["Location"]
     page = client.get(url).data.decode()
     assert "Consent and privacy" in page and "@ana" in page and "2 offered" in page
-    assert "percentile 41, campaign needs ≥ 60" in client.get(url + "?handle=fay").data.decode()
+    assert "percentile 41, campaign needs 60–100" in client.get(url + "?handle=fay").data.decode()
     response = client.post(url + "/decide", data={"action": "drop", "account_id": ids["ben"]})
     assert response.status_code == 302
     assert "1 wait-listed" not in client.get(url).data.decode()  # cai was promoted
@@ -351,6 +351,20 @@ def test_approvals_open_only_while_the_campaign_runs(session, starts, ends, stat
             allocation.approve(session, campaign, offered_ids[:1], today=today)
 
 
+def test_why_not_lists_every_stage_an_account_fails(session):
+    pool = {**POOL, "zed": ({"coffee": 0.9}, 41, 0.93, {"protected": True, "lang": "fr"})}
+    gen_pool(session, pool)
+    campaign = gen_campaign(session, score_max=95)
+    answer = why_not.why_not(session, campaign, "zed", bot_threshold=0.5)
+    assert [(f.stage, f.reason) for f in answer.failures] == [
+        ("score", "percentile 41, campaign needs 60–95"),
+        ("audience", "language fr, campaign needs en"),
+        ("privacy", "protected account: perks never shortlists locked-down profiles"),
+        ("flagged", "bot probability 0.93, campaign allows < 0.50 (posts every 60 s)"),
+    ]
+    assert answer.stage == "score" and "protected account" in answer.reason
+
+
 @pytest.mark.parametrize(("stored", "shown"), [("standard", "balanced"), ("0.5", "0.5")])
 def test_the_edit_form_keeps_a_stored_strictness(web, campaigns_app, stored, shown):
     client, _ids = web
@@ -364,3 +378,10 @@ def test_the_edit_form_keeps_a_stored_strictness(web, campaigns_app, stored, sho
     answer = client.get(url.replace("/campaigns/", "/api/v1/campaigns/"),
                         headers={"Authorization": f"Bearer {api}"}).get_json()
     assert answer["bot_strictness"] == shown
+
+
+def test_the_form_shows_a_taken_name_on_the_name_field(web):
+    client, _ids = web
+    assert client.post("/campaigns/new", data=_form()).status_code == 302
+    page = client.post("/campaigns/new", data=_form()).data.decode()
+    assert "Name: this brand already has a campaign named &#39;Coffee week&#39;" in page

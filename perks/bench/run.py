@@ -18,7 +18,7 @@ from sqlmodel import Session
 from perks.bench import floors
 from perks.bench.report import Metric, Report, machine, peak_rss_mb
 from perks.bench.scratch import scratch_database
-from perks.campaigns import allocation, matching
+from perks.campaigns import allocation, matching, rules
 from perks.campaigns.export import export_csv
 from perks.campaigns.store import create_campaign
 from perks.db import make_engine, prepare_database
@@ -173,7 +173,7 @@ def _queries(session: Session, engine: Any, report: Report, taxonomy: list, repe
         campaign = _campaign(session, brand.id, f"bench {kind}", topics=topics)
         session.commit()
         threshold = matching.bot_threshold(campaign.bot_strictness)
-        cond = matching.conditions(session, campaign, bot_threshold=threshold)
+        cond = matching.context(session, campaign, bot_threshold=threshold)
         times = _repeat(lambda c=campaign, t=threshold: matching.ranked_shortlist(
             session, c, bot_threshold=t, limit=SHORTLIST_SIZE), repeats)
         params = (campaign.min_topic_weight, campaign.score_min, campaign.score_max, threshold)
@@ -184,7 +184,7 @@ def _queries(session: Session, engine: Any, report: Report, taxonomy: list, repe
         general = _repeat(lambda q=general_query: session.execute(
             select(q.c.account_id).order_by(q.c.rank).limit(SHORTLIST_SIZE)).all(),
             max(3, repeats // 3))
-        matches = len(session.execute(select(cond.topic_match().c.account_id)).all())
+        matches = len(session.execute(select(rules.topic_match(cond).c.account_id)).all())
         for q, label in ((0.5, "p50"), (0.95, "p95")):
             value = _ms(times, q)
             report.metrics[f"shortlist_{kind}_{label}_ms"] = Metric(

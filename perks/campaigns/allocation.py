@@ -21,6 +21,7 @@ from perks.models import Account, Campaign, ShortlistEntry, utcnow
 MIN_WAITLIST = 50
 HOLDS_PLACE = ("offered", "approved")
 entry = ShortlistEntry.__table__
+campaign_table = Campaign.__table__
 account = Account.__table__
 
 
@@ -45,6 +46,7 @@ def status_counts(session: Session, campaign: Campaign) -> dict[str, int]:
 def refresh(session: Session, campaign: Campaign, *, bot_threshold: float,
             today: date | None = None) -> dict[str, int]:
     """Rebuild offers and wait list from matching, keeping approved/dropped decisions."""
+    _lock(session, campaign)
     decided = dict(session.execute(
         select(entry.c.account_id, entry.c.status)
         .where(entry.c.campaign_id == campaign.id, entry.c.status.in_(("approved", "dropped")))
@@ -84,13 +86,6 @@ def refresh(session: Session, campaign: Campaign, *, bot_threshold: float,
     return status_counts(session, campaign)
 
 
-def ensure(session: Session, campaign: Campaign, *, bot_threshold: float) -> None:
-    """Build the shortlist if the campaign has none yet (first view, first export)."""
-    if not session.execute(select(entry.c.id).where(entry.c.campaign_id == campaign.id)
-                           .limit(1)).first():
-        refresh(session, campaign, bot_threshold=bot_threshold)
-
-
 def running_state(campaign: Campaign, today: date) -> str:
     """"scheduled", "running" or "ended" by the campaign's start and end dates (inclusive)."""
     if campaign.starts_on and today < campaign.starts_on:
@@ -112,6 +107,7 @@ def approve(session: Session, campaign: Campaign, account_ids: list[int], *,
         when = (f"starts on {campaign.starts_on}" if state == "scheduled"
                 else f"ended on {campaign.ends_on}")
         raise AllocationError(f"the campaign {when}: approvals are open only while it runs")
+    _lock(session, campaign)
     changed = 0
     for account_id in account_ids:
         status = _status(session, campaign, account_id)
@@ -126,6 +122,7 @@ def approve(session: Session, campaign: Campaign, account_ids: list[int], *,
 
 def drop(session: Session, campaign: Campaign, account_ids: list[int]) -> Decision:
     """Drop accounts (offered, approved or waiting) and promote the best wait-listed ones."""
+    _lock(session, campaign)
     ids = [a for a in account_ids if _status(session, campaign, a) not in (None, "dropped")]
     _set(session, campaign, ids, "dropped")
     return Decision(len(ids), promote(session, campaign))
@@ -142,6 +139,17 @@ def promote(session: Session, campaign: Campaign) -> list[int]:
         .order_by(entry.c.rank.is_(None), entry.c.rank, entry.c.account_id).limit(free))]
     _set(session, campaign, promoted, "offered")
     return promoted
+
+
+def _lock(session: Session, campaign: Campaign) -> None:
+    """Serialise the campaign's place-taking decisions until the transaction ends.
+
+    Approving checks the free places, then takes one: two app servers approving at once on
+    PostgreSQL would both see the last place free. The row lock makes the second wait and then
+    see it taken. SQLite already allows one writer at a time (FOR UPDATE is not emitted there).
+    """
+    session.execute(select(campaign_table.c.id).where(campaign_table.c.id == campaign.id)
+                    .with_for_update())
 
 
 def _status(session: Session, campaign: Campaign, account_id: int) -> str | None:

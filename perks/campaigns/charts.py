@@ -1,12 +1,17 @@
-"""Charts for the campaign page: histograms of the topic-matched pool, counted in SQL.
+"""Charts for the campaign page: histograms of the funnel's populations, counted in SQL.
 
-Two histograms, each of 20 equal bins over the topic-matched pool (the accounts left after
-the funnel's topic stage, whatever the later stages do):
+Two histograms of 20 equal bins each:
 
-- score: the campaign's targeted value (influence score or percentile, both 0–100), with the
-  campaign's range marked; unscored accounts are counted apart;
-- bot probability (0–1), with the campaign's threshold marked; accounts not yet assessed are
-  counted apart.
+- score: the campaign's targeted value (influence score or percentile, both 0–100) of the
+  accounts the score stage looks at (those left after the topic stage), with the campaign's
+  range marked; unscored accounts are counted apart;
+- bot probability (0–1) of the accounts the flagged stage looks at (those left after the
+  privacy stage), with the campaign's threshold marked; accounts not yet assessed are counted
+  apart.
+
+Each chart's headline count ("in range", "flagged, not cleared") is the stage's own rule from
+perks.campaigns.rules counted over the same accounts, so it is the number the funnel removes or
+keeps, not a sum of bins (a bin can straddle the range's edge).
 
 Each is one GROUP BY over a bucket expression, so the pool never comes into Python. The bucket
 is a CASE ladder rather than floor() or a cast: SQLite may lack floor() and PostgreSQL's cast
@@ -19,11 +24,12 @@ from datetime import date
 from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel import Session
 
-from perks.campaigns.matching import conditions
-from perks.models import Account, Campaign
+from perks.campaigns import rules
+from perks.campaigns.matching import context, matched_pool
+from perks.campaigns.rules import ACCOUNTS, account
+from perks.models import Campaign
 
 BINS = 20
-account = Account.__table__
 
 
 @dataclass
@@ -41,8 +47,9 @@ class Histogram:
     low: float
     high: float
     bins: list[Bin]
-    missing: int  # topic-matched accounts without a value
+    missing: int  # accounts of the population without a value
     marks: list[tuple[float, str]]  # (value, label) drawn as vertical lines
+    marked: int = 0  # the stage rule's count: inside the range / flagged and not cleared
 
     @property
     def total(self) -> int:
@@ -51,10 +58,6 @@ class Histogram:
     @property
     def tallest(self) -> int:
         return max((b.count for b in self.bins), default=0)
-
-    @property
-    def marked(self) -> int:
-        return sum(b.count for b in self.bins if b.marked)
 
     def position(self, value: float) -> float:
         """`value` as a share of the axis, 0–1, clamped."""
@@ -74,22 +77,24 @@ def bucket(value: ColumnElement, *, low: float, high: float, bins: int = BINS) -
                 else_=case((value.is_(None), None), else_=bins - 1))
 
 
-def _counts(session: Session, campaign: Campaign, value: ColumnElement, *, low: float,
-            high: float, bot_threshold: float, today: date | None) -> tuple[list[int], int]:
-    matched = conditions(session, campaign, bot_threshold=bot_threshold,
-                         today=today).topic_match()
+def _counts(session: Session, ctx: rules.Context, value: ColumnElement, *, low: float,
+            high: float, stages: tuple[str, ...], selected: ColumnElement[bool],
+            ) -> tuple[list[int], int, int]:
+    """Bin counts, the count without a value and the count `selected` holds for, over the
+    accounts that pass the topic stage and `stages`."""
+    _matched, source, passed = matched_pool(ctx, stages)
     key = bucket(value, low=low, high=high).label("bucket")
     rows = session.execute(
-        select(key, func.count())
-        .select_from(matched.join(account, account.c.id == matched.c.account_id))
-        .group_by(key))
-    counts, missing = [0] * BINS, 0
-    for index, count in rows:
+        select(key, func.count(), func.sum(case((selected, 1), else_=0)))
+        .select_from(source).where(passed).group_by(key))
+    counts, missing, chosen = [0] * BINS, 0, 0
+    for index, count, n_selected in rows:
+        chosen += int(n_selected or 0)
         if index is None:
             missing += int(count)
         else:
             counts[int(index)] += int(count)
-    return counts, missing
+    return counts, missing, chosen
 
 
 def _edge(low: float, high: float, i: int, bins: int) -> float:
@@ -105,29 +110,37 @@ def _bins(counts: list[int], *, low: float, high: float, marked) -> list[Bin]:
 
 def score_histogram(session: Session, campaign: Campaign, *, bot_threshold: float,
                     today: date | None = None) -> Histogram:
-    """The targeted score of the topic-matched pool; bins overlapping the range are marked."""
+    """The targeted score of the topic-matched pool; bins overlapping the range are marked and
+    `marked` counts the accounts the score stage keeps."""
+    ctx = context(session, campaign, bot_threshold=bot_threshold, today=today)
     percentile = campaign.score_mode == "percentile"
-    value = account.c.influence_percentile if percentile else account.c.influence_score
-    counts, missing = _counts(session, campaign, value, low=0.0, high=100.0,
-                              bot_threshold=bot_threshold, today=today)
+    in_range = rules.passes(ACCOUNTS, ctx, ("score",))
+    counts, missing, kept = _counts(session, ctx, ACCOUNTS.value(campaign), low=0.0, high=100.0,
+                                    stages=(), selected=in_range)
     lo, hi = campaign.score_min, campaign.score_max
     return Histogram(
         title=("Percentile" if percentile else "Influence score") + " of the topic-matched pool",
         unit="percentile" if percentile else "score", low=0.0, high=100.0,
         bins=_bins(counts, low=0.0, high=100.0, marked=lambda s, e: s <= hi and e > lo),
-        missing=missing, marks=[(lo, f"from {lo:g}"), (hi, f"to {hi:g}")])
+        missing=missing, marks=[(lo, f"from {lo:g}"), (hi, f"to {hi:g}")], marked=kept)
 
 
 def bot_histogram(session: Session, campaign: Campaign, *, bot_threshold: float,
                   today: date | None = None) -> Histogram:
-    """Bot probability of the topic-matched pool; bins at or over the threshold are marked."""
-    counts, missing = _counts(session, campaign, account.c.bot_probability, low=0.0, high=1.0,
-                              bot_threshold=bot_threshold, today=today)
+    """Bot probability of the accounts the flagged stage looks at; bins at or over the
+    threshold are marked and `marked` counts what the stage removes (rule flags included,
+    reviewers' "genuine" excluded)."""
+    ctx = context(session, campaign, bot_threshold=bot_threshold, today=today)
+    flag_rule = next(r for r in rules.RULES if r.stage == "flagged")
+    counts, missing, removed = _counts(
+        session, ctx, account.c.bot_probability, low=0.0, high=1.0,
+        stages=("score", "audience", "privacy"), selected=flag_rule.excludes(ACCOUNTS, ctx))
     return Histogram(
-        title="Bot probability of the topic-matched pool", unit="bot probability",
-        low=0.0, high=1.0,
+        title="Bot probability of the accounts that pass the earlier stages",
+        unit="bot probability", low=0.0, high=1.0,
         bins=_bins(counts, low=0.0, high=1.0, marked=lambda s, e: e > bot_threshold),
-        missing=missing, marks=[(bot_threshold, f"threshold {bot_threshold:.2f}")])
+        missing=missing, marks=[(bot_threshold, f"threshold {bot_threshold:.2f}")],
+        marked=removed)
 
 
 def campaign_charts(session: Session, campaign: Campaign, *, bot_threshold: float,

@@ -11,12 +11,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from perks.campaigns import allocation, matching
+from perks.campaigns import matching, service
 from perks.campaigns.cli_options import campaign_options, describe_problems
-from perks.campaigns.export import export_csv
 from perks.campaigns.store import (
     CampaignError,
-    create_campaign,
     find_campaign,
     list_campaigns,
 )
@@ -52,7 +50,7 @@ def campaign_create_command(brand: str, as_json: bool, **data: Any) -> None:
     with prepared_session() as session:
         brand_row = _brand(session, brand)
         try:
-            campaign = create_campaign(session=session, brand_id=brand_row.id, data=data)
+            campaign = service.create(session=session, brand_id=brand_row.id, data=data)
         except CampaignError as error:
             raise click.ClickException(describe_problems(error.problems)) from None
         session.commit()
@@ -100,15 +98,11 @@ def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
     """Refresh a campaign's shortlist; print its funnel and the top of the list."""
     with prepared_session() as session:
         campaign = _campaign(session, campaign_ref)
-        threshold = matching.bot_threshold(campaign.bot_strictness)
+        threshold = service.threshold(campaign)
         funnel = matching.funnel(session, campaign, bot_threshold=threshold)
-        counts = allocation.refresh(session, campaign, bot_threshold=threshold)
+        counts = service.refresh(session, campaign)
         session.commit()
-        page = allocation.shortlist_page(session, campaign, per_page=top or 1)
-        rows = [{"rank": r.rank, "status": r.status, "handle": r.screen_name,
-                 "relevance": r.relevance, "percentile": r.influence_percentile,
-                 "score": r.influence_score, "followers": r.followers_count}
-                for r in page.items[:top]]
+        rows = service.shortlist(session, campaign, per_page=top or 1).items[:top]
     if as_json:
         echo_json({"campaign": {"id": campaign.id, "name": campaign.name},
                     "funnel": funnel.as_dict(), "statuses": counts, "shortlist": rows})
@@ -133,11 +127,9 @@ def export_command(campaign_ref: str, output: Path, everything: bool, bom: bool)
     """Write the shortlist CSV, byte for byte as the web download."""
     with prepared_session() as session:
         campaign = _campaign(session, campaign_ref)
-        allocation.ensure(session, campaign,
-                          bot_threshold=matching.bot_threshold(campaign.bot_strictness))
-        session.commit()
+        result = service.export(session, campaign, everything=everything, bom=bom)
         with output.open("wb") as handle:
-            for chunk in export_csv(session, campaign, everything=everything, bom=bom):
+            for chunk in result.chunks:
                 handle.write(chunk.encode("utf-8"))
     click.echo(f"Wrote {output} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", err=True)
 

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from perks.campaigns import rules
 from perks.campaigns.allocation import account as account_table
 from perks.campaigns.allocation import entries_query
-from perks.campaigns.matching import Conditions
 from perks.models import AccountTopic, Campaign, ReviewDecision, Topic
 
 COLUMNS = ("rank", "status", "handle", "name", "platform", "profile_url", "followers", "score",
@@ -110,7 +110,8 @@ def export_csv(session: Session, campaign: Campaign, *, everything: bool = False
     bio_location = campaign.export_bio_location
     query = entries_query(campaign, statuses=None if everything else DEFAULT_STATUSES)
     # The privacy rules hold at export time too, not only when the shortlist was built.
-    privacy = Conditions(campaign, 1.0, datetime.now(UTC).date(), []).privacy()
+    privacy = rules.passes(rules.ACCOUNTS, rules.Context(campaign, 1.0, datetime.now(UTC).date()),
+                            ("privacy",))
     query = query.where(privacy).add_columns(account_table.c.bot_flags)
     if bio_location:
         query = query.add_columns(account_table.c.description, account_table.c.location)
@@ -130,11 +131,3 @@ def _take(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
-
-
-def download(session: Session, campaign: Campaign, *, today: date, everything: bool = False,
-             bom: bool = False) -> tuple[str, Iterator[bytes]]:
-    """The export as a file to send: its name and the CSV as UTF-8 byte chunks (the web
-    download and the API's export send exactly these)."""
-    chunks = export_csv(session, campaign, everything=everything, bom=bom)
-    return export_filename(campaign, today), (chunk.encode("utf-8") for chunk in chunks)

@@ -1,49 +1,30 @@
 """The ranking table: the fast path for a campaign's top accounts.
 
-`topic_rank` holds one row per (scored account, topic) with what ranking filters on copied from
-the account: weight, score, percentile, bot probability, rule flag, privacy block, birth year,
-consent, followers and person. Two expression indexes order each topic's rows by
-``weight * percentile`` and ``weight * score``, so the best eligible accounts of a topic are the
-first rows of an index range scan, however popular the topic. Database triggers keep the table
-in step with `account` and `account_topic` (score, import, review tooling, a test's UPDATE: any
-writer), so no caller has to remember to.
+`topic_rank` holds one row per (scored account, topic): the topic weight plus a copy of the
+account columns the campaign rules read (perks.campaigns.rules.RANKING_COLUMNS), under the same
+names. Two expression indexes order each topic's rows by ``weight * percentile`` and
+``weight * score`` (rules.rank_product), so the best eligible accounts of a topic are the first
+rows of an index range scan, however popular the topic. Database triggers keep the copy in step
+with `account` and `account_topic` (score, import, review tooling, a test's UPDATE: any writer).
+The triggers only copy columns: every rule is applied at query time from perks.campaigns.rules,
+to this table exactly as to `account`, so the fast path and the general SQL cannot disagree.
 
-`ranked_fast` answers `matching.ranked_shortlist` for "any" campaigns without language,
-location or recent-perk filters (the usual ones); the rest take the general SQL in matching.
-Results are the same: same relevance arithmetic, same tie-break, same one-per-person rule.
+The migration that creates the triggers carries their DDL as text (migrations import no live
+code); tests check that text against `trigger_statements` here.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, text, true
+from sqlalchemy import select, text
 from sqlmodel import Session
 
-from perks.models import ReviewDecision, TopicRank
+from perks.campaigns import rules
+from perks.models import TopicRank
 
 topic_rank = TopicRank.__table__
-review_decision = ReviewDecision.__table__
-
-COLUMNS = ("account_id", "topic_id", "weight", "score", "percentile", "bot_probability",
-           "rule_flagged", "blocked", "birth_year", "opted_in", "followers_count", "person_key")
-# The account columns the copy depends on: an UPDATE of any of them refreshes the rows.
-ACCOUNT_COLUMNS = ("influence_score", "influence_percentile", "bot_probability", "bot_flags",
-                   "protected", "is_minor", "probable_minor", "consent", "birth_year",
-                   "followers_count", "person_id")
-
-
-def _account_values(a: str) -> list[str]:
-    """SQL for the copied columns after (account_id, topic_id, weight), from account alias `a`."""
-    return [
-        f"{a}.influence_score", f"{a}.influence_percentile", f"{a}.bot_probability",
-        # Same test as matching.has_rule_flags: NULL, JSON null and [] mean "no rule fired".
-        f"({a}.bot_flags IS NOT NULL AND CAST({a}.bot_flags AS TEXT) NOT IN ('null', '[]'))",
-        # matching.Conditions.privacy_rules, minus the birth-year test that depends on today.
-        f"(COALESCE({a}.protected, FALSE) OR COALESCE({a}.is_minor, FALSE)"
-        f" OR COALESCE({a}.probable_minor, FALSE) OR {a}.consent = 'opted_out')",
-        f"{a}.birth_year", f"({a}.consent = 'opted_in')", f"{a}.followers_count",
-        f"COALESCE({a}.person_id, -{a}.id)",
-    ]
+TOPIC_RANK = rules.Source(topic_rank, id_column="account_id")
+COPIED = rules.RANKING_COLUMNS
+COLUMNS = ("account_id", "topic_id", "weight", *COPIED)
 
 
 def _insert(select_list: list[str], source: str) -> str:
@@ -51,41 +32,44 @@ def _insert(select_list: list[str], source: str) -> str:
             f"SELECT {', '.join(select_list)} {source}")
 
 
+def _copied(a: str) -> list[str]:
+    return [f"{a}.{name}" for name in COPIED]
+
+
 def source_select() -> str:
     """SQL for what topic_rank should hold, column for column: every scored account's topics."""
     return ("SELECT " + ", ".join(["account_topic.account_id", "account_topic.topic_id",  # noqa: S608
-                                   "account_topic.weight", *_account_values("account")])
+                                   "account_topic.weight", *_copied("account")])
             + " FROM account_topic JOIN account ON account.id = account_topic.account_id "
             "WHERE account.influence_score IS NOT NULL")
 
 
 def fill_statement() -> str:
-    """Copy every scored account's topic rows (the migration runs this once)."""
+    """Copy every scored account's topic rows."""
     return f"INSERT INTO topic_rank ({', '.join(COLUMNS)}) {source_select()}"
 
 
 def _set_from_new() -> str:
-    return ", ".join(f"{col} = {value}" for col, value in
-                     zip(COLUMNS[3:], _account_values("NEW"), strict=True))
+    return ", ".join(f"{name} = NEW.{name}" for name in COPIED)
 
 
 def _topic_insert(row: str) -> str:
     return _insert([f"{row}.account_id", f"{row}.topic_id", f"{row}.weight",
-                    *_account_values("account")],
+                    *_copied("account")],
                    f"FROM account WHERE account.id = {row}.account_id "
                    "AND account.influence_score IS NOT NULL")
 
 
 def _account_insert() -> str:
     return _insert(["account_topic.account_id", "account_topic.topic_id", "account_topic.weight",
-                    *_account_values("NEW")],
+                    *_copied("NEW")],
                    "FROM account_topic WHERE account_topic.account_id = NEW.id")
 
 
 def trigger_statements(dialect: str) -> list[str]:
     """DDL for the triggers that keep topic_rank in step, for "sqlite" or "postgresql"."""
     # S608: every piece is a constant of this module; no value from outside reaches this DDL.
-    columns = ", ".join(ACCOUNT_COLUMNS)
+    columns = ", ".join(COPIED)
     delete_old = ("DELETE FROM topic_rank WHERE account_id = OLD.account_id "
                   "AND topic_id = OLD.topic_id")
     if dialect == "sqlite":
@@ -120,22 +104,12 @@ def trigger_statements(dialect: str) -> list[str]:
     ]
 
 
-def drop_trigger_statements(dialect: str) -> list[str]:
-    if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in (
-            "topic_rank_account", "topic_rank_topic_insert", "topic_rank_topic_delete",
-            "topic_rank_topic_update")]
-    return ["DROP TRIGGER IF EXISTS topic_rank_account ON account",
-            "DROP TRIGGER IF EXISTS topic_rank_topic ON account_topic",
-            "DROP FUNCTION IF EXISTS topic_rank_account()",
-            "DROP FUNCTION IF EXISTS topic_rank_topic()"]
-
-
-def supports(cond: Any) -> bool:
-    """Whether `ranked_fast` can answer this campaign (otherwise matching's general query)."""
-    c = cond.campaign
-    return bool(c.topics and cond.topic_ids and c.topic_mode == "any" and not c.languages
-                and not c.location_contains and not c.exclude_recent_days)
+def supports(ctx: rules.Context) -> bool:
+    """Whether `ranked_fast` can answer this campaign (otherwise matching's general query):
+    an "any" campaign with topics whose active rules read only columns the table copies."""
+    c = ctx.campaign
+    return bool(c.topics and ctx.topic_ids and c.topic_mode == "any" and all(
+        set(rule.columns) <= set(COPIED) for rule in rules.active_rules(c)))
 
 
 @dataclass
@@ -144,27 +118,26 @@ class _Best:
     person: int
 
 
-def ranked_fast(session: Session, cond: Any, *, limit: int, offset: int = 0) -> list[Any]:
-    """matching.ranked_shortlist for a `supports` campaign: each topic's best rows off its rank
-    index (raw rows, no ORM objects), merged, one per person, ranked."""
-    from perks.campaigns.matching import Ranked
-
+def ranked_fast(session: Session, ctx: rules.Context, *, limit: int,
+                offset: int = 0) -> list[tuple[int, float, int]]:
+    """(account_id, relevance, rank) for a `supports` campaign: each topic's best rows off its
+    rank index (raw rows, no ORM objects), merged, one per person, ranked."""
     need = offset + limit
     if need <= 0:
         return []
     per_topic = need + 64
     while True:
-        best, bound = _merged(session, cond, per_topic)
-        ranked: list[Any] = []
+        best, bound = _merged(session, ctx, per_topic)
+        ranked: list[tuple[int, float, int]] = []
         people: set[int] = set()
         for account_id, found in sorted(best.items(), key=lambda item: item[1].key):
             if bound is not None and found.key > bound:
                 break  # past what every full topic list is complete for
-            if cond.campaign.one_per_person:
+            if ctx.campaign.one_per_person:
                 if found.person in people:
                     continue
                 people.add(found.person)
-            ranked.append(Ranked(account_id, -found.key[0], len(ranked) + 1))
+            ranked.append((account_id, -found.key[0], len(ranked) + 1))
             if len(ranked) == need:
                 return ranked[offset:]
         if bound is None:  # every topic was read to its end
@@ -172,40 +145,23 @@ def ranked_fast(session: Session, cond: Any, *, limit: int, offset: int = 0) -> 
         per_topic *= 4
 
 
-def _merged(session: Session, cond: Any, per_topic: int):
+def _merged(session: Session, ctx: rules.Context, per_topic: int):
     """Best key per account over the campaign's topics, and the key up to which that is exact
     (None: every topic's list was read whole)."""
-    c = cond.campaign
-    value = topic_rank.c.percentile if c.score_mode == "percentile" else topic_rank.c.score
-    product = topic_rank.c.weight * value
-    cleared = select(review_decision.c.account_id).where(
-        review_decision.c.brand_id == c.brand_id, review_decision.c.decision == "genuine")
-    filters = [
-        topic_rank.c.weight >= c.min_topic_weight, value.is_not(None), value >= c.score_min,
-        value <= c.score_max, topic_rank.c.blocked == false(),
-        func.coalesce(topic_rank.c.birth_year, 0) <= cond.today.year - _minor_age(),
-        or_(and_(or_(topic_rank.c.bot_probability.is_(None),
-                     topic_rank.c.bot_probability < cond.threshold),
-                 topic_rank.c.rule_flagged == false()),
-            topic_rank.c.account_id.in_(cleared)),
-    ]
-    if c.opted_in_only:
-        filters.append(topic_rank.c.opted_in == true())
-    if c.followers_min is not None:
-        filters.append(topic_rank.c.followers_count >= c.followers_min)
-    if c.followers_max is not None:
-        filters.append(topic_rank.c.followers_count <= c.followers_max)
+    c = ctx.campaign
+    product = rules.rank_product(topic_rank.c.weight, TOPIC_RANK.value(c))
+    filters = [rules.topic_weight_passes(topic_rank.c.weight, c),
+               rules.passes(TOPIC_RANK, ctx)]
     best: dict[int, _Best] = {}
     bound: tuple[float, int] | None = None
-    for topic_id in dict.fromkeys(cond.topic_ids):
+    for topic_id in dict.fromkeys(ctx.topic_ids):
         rows = session.execute(
-            select(topic_rank.c.account_id, product, topic_rank.c.person_key)
+            select(topic_rank.c.account_id, product, TOPIC_RANK.person_key())
             .where(topic_rank.c.topic_id == topic_id, *filters)
             .order_by(product.desc(), topic_rank.c.account_id).limit(per_topic)).all()
         key: tuple[float, int] = (0.0, 0)
         for account_id, weighted, person in rows:
-            # matching.ranked_query computes relevance as topic_weight * value / 100.0.
-            key = (-(weighted / 100.0), account_id)
+            key = (-rules.relevance_from_product(weighted), account_id)
             found = best.get(account_id)
             if found is None or key < found.key:
                 best[account_id] = _Best(key, person)
@@ -214,15 +170,16 @@ def _merged(session: Session, cond: Any, per_topic: int):
     return best, bound
 
 
-def _minor_age() -> int:
-    from perks.campaigns.matching import MINOR_AGE
-
-    return MINOR_AGE
-
-
 def explain(session: Session, topic_id: int) -> list[str]:
     """EXPLAIN QUERY PLAN lines of a topic read (SQLite), for checking the index is used."""
     rows = session.execute(text(
         "EXPLAIN QUERY PLAN SELECT account_id FROM topic_rank WHERE topic_id = :t "
-        "AND blocked = 0 ORDER BY weight * percentile DESC, account_id LIMIT 500"), {"t": topic_id})
+        "AND protected = 0 ORDER BY weight * influence_percentile DESC, account_id LIMIT 500"),
+        {"t": topic_id})
     return [str(row[-1]) for row in rows]
+
+
+def rebuild(session: Session) -> None:
+    """Refill the table from its source (tests and repairs; the triggers keep it otherwise)."""
+    session.execute(topic_rank.delete())
+    session.execute(text(fill_statement()))

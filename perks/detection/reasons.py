@@ -256,3 +256,15 @@ def model_reasons(predict: Callable[[np.ndarray], np.ndarray], features: np.ndar
             row.append(phrase(accounts[i], low))
         reasons.append(row)
     return reasons
+
+
+def reason_texts(reasons: Sequence[Any]) -> list[str]:
+    """Stored reasons (sentences, or dicts with a text) as the sentences to show."""
+    texts = []
+    for reason in reasons:
+        if isinstance(reason, dict):
+            texts.append(str(reason.get("text") or reason.get("reason") or reason.get("rule")
+                             or next(iter(reason.values()), "")))
+        else:
+            texts.append(str(reason))
+    return [t for t in texts if t]

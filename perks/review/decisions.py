@@ -168,7 +168,9 @@ def _drop_approvals(*, session: Session, brand_id: int, account_id: int) -> None
 
 def refresh_shortlists(*, session: Session, brand_id: int) -> None:
     """Rebuild the offers and wait lists of every campaign of the brand (decisions kept)."""
-    for campaign in session.exec(select(Campaign).where(Campaign.brand_id == brand_id)).scalars():
+    # By id: every writer takes the campaigns' row locks in the same order (no deadlock).
+    for campaign in session.exec(select(Campaign).where(Campaign.brand_id == brand_id)
+                                 .order_by(Campaign.id)).scalars():
         allocation.refresh(session, campaign, bot_threshold=bot_threshold(campaign.bot_strictness))
 
 

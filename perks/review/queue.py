@@ -2,15 +2,17 @@
 
 An account is in the queue when, for at least one of the brand's campaigns, it passes the
 topic, score, audience and privacy stages (its "matched pool") and is flagged there: bot
-probability at or above that campaign's threshold, or a rule flag. Privacy comes first, so a
-reviewer never sees a minor's or an opted-out person's profile.
+probability at or above that campaign's threshold, or a rule flag (perks.campaigns.rules, the
+same rules the funnel counts). Privacy comes first, so a reviewer never sees a minor's or an
+opted-out person's profile.
 
 Order, most important first::
 
     importance = max over affected campaigns of relevance × bot_probability
 
-``relevance`` is matching's ranking key (topic weight × score / 100), so an account that would
-rank high on a shortlist and is probably automated comes first: deciding it changes the most.
+``relevance`` is the shortlist's ranking key (perks.campaigns.rules.relevance), so an
+account that would rank high on a shortlist and is probably automated comes first: deciding it
+changes the most.
 Ties break by account id. Filtering and paging are SQL; only the page comes into Python.
 """
 
@@ -21,7 +23,10 @@ from sqlalchemy import Text, and_, cast, func, literal, select, union_all
 from sqlmodel import Session
 
 from perks.accounts import Page
-from perks.campaigns.matching import account, bot_threshold, conditions, reason_texts
+from perks.campaigns import rules
+from perks.campaigns.matching import bot_threshold, context, matched_pool
+from perks.campaigns.rules import ACCOUNTS, account
+from perks.detection.reasons import reason_texts
 from perks.models import Campaign, ReviewDecision
 
 review_decision = ReviewDecision.__table__
@@ -61,18 +66,16 @@ def brand_campaigns(session: Session, brand_id: int) -> list[Campaign]:
 
 def _matched(session: Session, campaign: Campaign, *, flagged_only: bool):
     """(account_id, campaign_id, relevance, by_model) of one campaign's matched pool."""
-    cond = conditions(session, campaign, bot_threshold=bot_threshold(campaign.bot_strictness))
-    matched = cond.topic_match()
-    relevance = matched.c.topic_weight * cond.value / 100.0
-    by_model = and_(account.c.bot_probability.is_not(None),
-                    account.c.bot_probability >= cond.threshold)
+    ctx = context(session, campaign, bot_threshold=bot_threshold(campaign.bot_strictness))
+    matched, source, passed = matched_pool(ctx, ("score", "audience", "privacy"))
+    relevance = rules.relevance(matched.c.topic_weight, ACCOUNTS.value(campaign))
     query = (select(account.c.id.label("account_id"),
                     literal(campaign.id).label("campaign_id"),
-                    relevance.label("relevance"), by_model.label("by_model"))
-             .select_from(matched.join(account, account.c.id == matched.c.account_id))
-             .where(cond.score(), cond.audience(), cond.privacy()))
+                    relevance.label("relevance"),
+                    rules.by_model(ACCOUNTS, ctx).label("by_model"))
+             .select_from(source).where(passed))
     if flagged_only:
-        query = query.where(cond.flagged())
+        query = query.where(rules.flagged(ACCOUNTS, ctx))
     return query
 
 

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from perks.campaigns.matching import account, bot_threshold
+from perks.campaigns.matching import bot_threshold
+from perks.campaigns.rules import account
 from perks.review.queue import brand_campaigns, matched_union
 
 BANDS = tuple(round(x / 10, 1) for x in range(11))  # 0.0, 0.1, ... 1.0

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from tqdm import tqdm
 
 from perks import db
+from perks.campaigns import service
 from perks.models import Account
 from perks.scoring.run import ScoreSummary, load_detector, score_pool
 
@@ -30,6 +31,9 @@ def score_command(chunk_size: int, as_json: bool) -> None:
                   leave=False) as bar:
             summary = score_pool(session, chunk_size=chunk_size, progress=bar.update,
                                  detector=detector)
+        # New scores, topics and flags change every shortlist: rebuild them (decisions kept).
+        service.refresh_campaigns(session)
+        session.commit()
     if detector is None:
         summary.bots = bot_status
     if as_json:

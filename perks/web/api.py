@@ -11,9 +11,9 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from perks.accounts import account_topics, find_account
-from perks.campaigns import allocation, matching
+from perks.campaigns import allocation, service
 from perks.campaigns.schema import problems
-from perks.campaigns.store import CampaignError, create_campaign, get_campaign, list_campaigns
+from perks.campaigns.store import CampaignError, get_campaign, list_campaigns
 from perks.db import get_session
 from perks.models import Campaign
 from perks.review import decisions
@@ -153,8 +153,8 @@ def create():
     """
     session = get_session()
     try:
-        campaign = create_campaign(session=session, brand_id=g.api_user.brand_id,
-                                   data=_json_body(), strict=True)
+        campaign = service.create(session=session, brand_id=g.api_user.brand_id,
+                                  data=_json_body(), strict=True)
     except CampaignError as error:
         session.rollback()
         return _invalid("campaign", error.problems)
@@ -198,13 +198,9 @@ def shortlist(campaign_id: int):
     session = get_session()
     found = _own_campaign(campaign_id)
     query = _query(shapes.ShortlistQuery)
-    allocation.ensure(session, found,
-                      bot_threshold=matching.bot_threshold(found.bot_strictness))
-    session.commit()
-    result = allocation.shortlist_page(session, found, page=query.page, per_page=query.per_page,
-                                       statuses=(query.status,) if query.status else None)
-    return jsonify(shapes.PageOf.answer(
-        result, [shapes.ShortlistRow.answer(r) for r in result.items]))
+    result = service.shortlist(session, found, page=query.page, per_page=query.per_page,
+                               status=query.status)
+    return jsonify(shapes.PageOf.answer(result, result.items))
 
 
 @blueprint.route("/campaigns/<int:campaign_id>/export.csv")

@@ -87,6 +87,8 @@ class CampaignDetail(Campaign):
 
 
 class ShortlistRow(BaseModel):
+    """A row as perks.campaigns.service.shortlist_item gives it."""
+
     rank: int | None
     status: Literal[CAMPAIGN_STATUSES]  # type: ignore[valid-type]
     account_id: int
@@ -98,14 +100,6 @@ class ShortlistRow(BaseModel):
     percentile: float | None
     relevance: float | None
     bot_probability: float | None
-
-    @classmethod
-    def answer(cls, row: Any) -> dict[str, Any]:
-        return {"rank": row["rank"], "status": row["status"], "account_id": row["account_id"],
-                "handle": row["screen_name"], "name": row["name"], "platform": row["platform"],
-                "followers": row["followers_count"], "score": row["influence_score"],
-                "percentile": row["influence_percentile"], "relevance": row["relevance"],
-                "bot_probability": row["bot_probability"]}
 
 
 class PageOf(BaseModel):

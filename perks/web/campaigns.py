@@ -3,8 +3,6 @@
 Every route needs login and sees only the current user's brand: another brand's id is a 404.
 """
 
-from datetime import UTC, datetime
-
 from flask import (
     Blueprint,
     abort,
@@ -16,16 +14,9 @@ from flask import (
 )
 from flask_login import current_user
 
-from perks.campaigns import allocation, charts, matching, why_not
+from perks.campaigns import allocation, service
 from perks.campaigns.forms import CampaignForm
-from perks.campaigns.store import (
-    CampaignError,
-    create_campaign,
-    get_campaign,
-    list_campaigns,
-    topic_choices,
-    update_campaign,
-)
+from perks.campaigns.store import CampaignError, get_campaign, list_campaigns, topic_choices
 from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
 from perks.web.access import EVERYONE, MANAGERS, roles_required
@@ -57,11 +48,11 @@ def new():
     form = CampaignForm(topic_choices=topic_choices(session))
     if form.validate_on_submit():
         try:
-            campaign = create_campaign(session=session, brand_id=current_user.brand_id,
-                                       data=form.campaign_data())
+            campaign = service.create(session=session, brand_id=current_user.brand_id,
+                                      data=form.campaign_data())
         except CampaignError as error:
             session.rollback()
-            form.name.errors = [*form.name.errors, str(error)]
+            form.add_problems(error.problems)
         else:
             session.commit()
             flash(f"Campaign “{campaign.name}” created.", "info")
@@ -78,12 +69,10 @@ def edit(campaign_id: int):
     form = CampaignForm.for_campaign(campaign, topic_choices=topic_choices(session))
     if form.validate_on_submit():
         try:
-            update_campaign(session=session, campaign=campaign, data=form.campaign_data())
-            allocation.refresh(session, campaign,
-                               bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+            service.update(session=session, campaign=campaign, data=form.campaign_data())
         except CampaignError as error:
             session.rollback()
-            form.name.errors = [*form.name.errors, str(error)]
+            form.add_problems(error.problems)
         else:
             session.commit()
             flash("Campaign saved; the shortlist kept its decisions.", "info")
@@ -95,36 +84,24 @@ def edit(campaign_id: int):
 @blueprint.route("/<int:campaign_id>")
 @roles_required(*EVERYONE)
 def show(campaign_id: int):
-    session = get_session()
     campaign = _own_campaign(campaign_id)
-    threshold = matching.bot_threshold(campaign.bot_strictness)
-    allocation.ensure(session, campaign, bot_threshold=threshold)
-    session.commit()
-    funnel = matching.funnel(session, campaign, bot_threshold=threshold)
     sort = request.args.get("sort", "rank")
     status = request.args.get("status", "")
-    statuses = (status,) if status in allocation.status_counts(session, campaign) else None
-    page = allocation.shortlist_page(session, campaign, page=request.args.get("page", 1, type=int),
-                                     per_page=PER_PAGE, statuses=statuses, sort=sort)
     handle = request.args.get("handle", "").strip()[:100]
-    answer = (why_not.why_not(session, campaign, handle, bot_threshold=threshold)
-              if handle else None)
-    return render_template("campaigns/show.html", campaign=campaign, funnel=funnel,
-                           page=page, sort=sort, status=status, handle=handle, answer=answer,
-                           counts=allocation.status_counts(session, campaign),
-                           running_state=allocation.running_state(
-                               campaign, datetime.now(UTC).date()),
-                           charts=charts.campaign_charts(session, campaign,
-                                                         bot_threshold=threshold))
+    data = service.page_data(get_session(), campaign, page=request.args.get("page", 1, type=int),
+                             per_page=PER_PAGE, sort=sort, status=status, handle=handle)
+    return render_template("campaigns/show.html", campaign=campaign, funnel=data.funnel,
+                           page=data.page, sort=sort, status=status, handle=handle,
+                           answer=data.answer, counts=data.counts,
+                           running_state=data.running_state, charts=data.charts,
+                           has_shortlist=data.has_shortlist)
 
 
 @blueprint.route("/<int:campaign_id>/refresh", methods=["POST"])
 @roles_required(*MANAGERS)
 def refresh(campaign_id: int):
     session = get_session()
-    campaign = _own_campaign(campaign_id)
-    allocation.refresh(session, campaign,
-                       bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+    service.refresh(session, _own_campaign(campaign_id))
     session.commit()
     flash("Shortlist refreshed from the current scores; decisions kept.", "info")
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
@@ -135,23 +112,20 @@ def refresh(campaign_id: int):
 def decide(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
-    ids = [int(x) for x in request.form.getlist("account_id") if x.isdigit()]
+    ids = [int(x) for x in request.form.getlist("account_id") if x.isascii() and x.isdigit()]
     action = request.form.get("action")
+    if action not in ("approve", "drop"):
+        abort(400)
     try:
-        if action == "approve":
-            decision = allocation.approve(session, campaign, ids)
-            flash(f"{decision.changed} approved.", "info")
-        elif action == "drop":
-            decision = allocation.drop(session, campaign, ids)
-            flash(f"{decision.changed} dropped, {len(decision.promoted)} promoted from the "
-                  "wait list.", "info")
-        else:
-            abort(400)
+        decision = service.decide(session, campaign, action, ids)
     except allocation.AllocationError as error:
         session.rollback()
         flash(str(error), "error")
     else:
         session.commit()
+        flash(f"{decision.changed} approved." if action == "approve" else
+              f"{decision.changed} dropped, {len(decision.promoted)} promoted from the "
+              "wait list.", "info")
     return redirect(request.form.get("back") if str(request.form.get("back", "")).startswith(
         f"/campaigns/{campaign_id}") else url_for("campaigns.show", campaign_id=campaign_id))
 
