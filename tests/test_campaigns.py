@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -13,7 +14,8 @@ from perks.auth.users import get_or_create_brand
 from perks.campaigns import allocation, matching, why_not
 from perks.campaigns.store import CampaignError, create_campaign, get_campaign
 from perks.importing import import_records
-from perks.models import Account
+from perks.models import Account, Campaign
+from tests.conftest import gen_token
 
 # handle: (topics, percentile, bot probability, extra profile fields). Against COFFEE below each
 # row is removed by exactly one stage, noted on the right.
@@ -160,17 +162,34 @@ def test_another_brands_campaign_is_not_found(session):
                         campaign_id=campaign.id) is campaign
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"topics": []}, "at least one topic"),
-    ({"topics": ["knitting"]}, "not in the taxonomy: knitting"),
-    ({"quantity": 0}, "quantity must be at least 1"),
-    ({"score_min": 80, "score_max": 20}, "score range"),
-    ({"languages": ["english!"]}, "not language codes"),
-    ({"name": " "}, "name is required"),
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"topics": []}, "topics", "pick at least one"),
+    ({"topics": ["knitting"]}, "topics", "not in the taxonomy: knitting"),
+    ({"quantity": 0}, "quantity", "must be at least 1"),
+    ({"score_min": 80, "score_max": 20}, "score_max", "must not be below the lower end (80)"),
+    ({"languages": ["english!"]}, "languages", "'english!' is not a language code"),
+    ({"name": " "}, "name", "required"),
+    ({"bot_strictness": "paranoid"}, "bot_strictness", "must be lenient, balanced, strict"),
+    ({"starts_on": date(2026, 5, 2), "ends_on": date(2026, 5, 1)}, "ends_on",
+     "ends before it starts (2026-05-02)"),
 ])
-def test_store_refuses_bad_campaign_data(session, changes, message):
-    with pytest.raises(CampaignError, match=message):
+def test_store_refuses_bad_campaign_data(session, changes, field, message):
+    with pytest.raises(CampaignError) as caught:
         gen_campaign(session, **changes)
+    assert list(caught.value.problems) == [field]
+    assert caught.value.problems[field].startswith(message)
+
+
+def test_store_reports_every_problem_at_once_and_a_taken_name(session):
+    gen_campaign(session)
+    with pytest.raises(CampaignError) as caught:
+        gen_campaign(session, quantity=0, topics=["knitting"], score_max=10)
+    assert set(caught.value.problems) == {"name", "quantity", "topics", "score_max"}
+    assert "already has a campaign named 'Coffee week'" in caught.value.problems["name"]
+
+
+def test_standard_strictness_is_read_as_balanced(session):
+    assert gen_campaign(session, bot_strictness="Standard").bot_strictness == "balanced"
 
 
 # --- export, CLI and web -------------------------------------------------------------------
@@ -235,13 +254,17 @@ def _form(**changes):
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"name": ""}, "Name", "This field is required."),
-    ({"quantity": "0"}, "How many perks", "At least one perk."),
-    ({"topics": None}, "Topics", "Pick at least one topic."),
+    ({"name": ""}, "Name", "required"),
+    ({"quantity": "0"}, "How many perks", "must be at least 1"),
+    ({"quantity": ""}, "How many perks", "required"),
+    ({"topics": None}, "Topics", "pick at least one"),
     ({"topics": ["knitting"]}, "Topics", "&#39;knitting&#39; is not a valid choice"),
-    ({"score_min": "70", "score_max": "20"}, "To", "Must not be below the lower end."),
-    ({"languages": "en, english!"}, "Languages", "Not language codes: english!."),
-    ({"starts_on": "2026-05-02", "ends_on": "2026-05-01"}, "Ends on", "Ends before it starts."),
+    ({"score_min": "70", "score_max": "20"}, "Score up to",
+     "must not be below the lower end (70)"),
+    ({"languages": "en, english!"}, "Languages",
+     "&#39;english!&#39; is not a language code such as en or pt-br"),
+    ({"starts_on": "2026-05-02", "ends_on": "2026-05-01"}, "Ends on",
+     "ends before it starts (2026-05-02)"),
 ])
 def test_form_shows_a_clear_error_per_field(web, changes, field, message):
     client, _ids = web
@@ -304,7 +327,7 @@ def test_cli_create_list_and_shortlist(campaigns_app):
     assert [r["handle"] for r in shown["shortlist"]] == ["ana", "ben", "cai"]
     bad = runner.invoke(args=["campaign", "create", "--brand", "Brand A", "--name", "X",
                               "--topics", "knitting"])
-    assert bad.exit_code == 1 and "not in the taxonomy: knitting" in bad.output
+    assert bad.exit_code == 1 and "--topics: not in the taxonomy: knitting" in bad.output
     assert runner.invoke(args=["shortlist", "nope"]).exit_code == 1
 
 
@@ -340,3 +363,25 @@ def test_why_not_lists_every_stage_an_account_fails(session):
         ("flagged", "bot probability 0.93, campaign allows < 0.50 (posts every 60 s)"),
     ]
     assert answer.stage == "score" and "protected account" in answer.reason
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("standard", "balanced"), ("0.5", "0.5")])
+def test_the_edit_form_keeps_a_stored_strictness(web, campaigns_app, stored, shown):
+    client, _ids = web
+    url = client.post("/campaigns/new", data=_form()).headers["Location"]
+    with Session(campaigns_app.extensions["perks_engine"]) as session:
+        session.execute(update(Campaign).values(bot_strictness=stored))
+        session.commit()
+    page = client.get(url + "/edit").data.decode()
+    assert re.search(rf'<option selected value="{re.escape(shown)}">', page), page
+    api = gen_token(campaigns_app)
+    answer = client.get(url.replace("/campaigns/", "/api/v1/campaigns/"),
+                        headers={"Authorization": f"Bearer {api}"}).get_json()
+    assert answer["bot_strictness"] == shown
+
+
+def test_the_form_shows_a_taken_name_on_the_name_field(web):
+    client, _ids = web
+    assert client.post("/campaigns/new", data=_form()).status_code == 302
+    page = client.post("/campaigns/new", data=_form()).data.decode()
+    assert "Name: this brand already has a campaign named &#39;Coffee week&#39;" in page

@@ -1,8 +1,13 @@
-"""The campaign form (Flask-WTF): every rule of store.check_campaign_data, per field."""
+"""The campaign form (Flask-WTF), generated from perks.campaigns.schema: one WTForms field per
+schema field, with its label, hint and default. WTForms only turns the posted text into
+values; every limit and cross-field rule is the schema's, checked in `validate`."""
 
-from typing import Any
+from datetime import date
+from typing import Any, Literal, get_origin
 
 from flask_wtf import FlaskForm
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,101 +18,109 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
-    ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Optional
 
 try:  # wtforms 3.3 deprecates (value, label) tuples
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover - wtforms < 3.3
     SelectChoice = None
 
-from perks.campaigns.store import EDITABLE, LANGUAGE, STRICTNESS
+from perks.campaigns.schema import (
+    FIELDS,
+    STRICTNESS,
+    base_type,
+    default,
+    door,
+    problems,
+    read_strictness,
+    split_list,
+    validate_campaign,
+)
 from perks.models import Campaign
 
 
-def _choices(pairs: list[tuple[str, str]]) -> list[Any]:
-    return [SelectChoice(value, label) for value, label in pairs] if SelectChoice else pairs
+def _choices(pairs: Any) -> list[Any]:
+    return [SelectChoice(value, label) for value, label in pairs] if SelectChoice else list(pairs)
+
+
+def _field(name: str, info: FieldInfo) -> Any:
+    kind, nullable = base_type(info)
+    look = door(name)
+    value = default(name)
+    common: dict[str, Any] = {"label": info.title, "description": info.description or ""}
+    if not info.is_required() and not isinstance(value, list):
+        common["default"] = value
+    # Empty optional input is None; an empty required number is "required", not "not a number".
+    needs = [Optional()] if nullable else [InputRequired("required")]
+    if look.widget == "topics":
+        return SelectMultipleField(**common)  # choices come from the taxonomy, per request
+    if look.widget == "codes":
+        return StringField(**common)
+    if get_origin(kind) is Literal or look.choices:
+        field_class = RadioField if look.widget == "radio" else SelectField
+        return field_class(choices=_choices(look.choices), **common)
+    if kind is bool:
+        return BooleanField(**common)
+    if kind is int:
+        return IntegerField(validators=needs, **common)
+    if kind is float:
+        return FloatField(validators=needs, **common)
+    if kind is date:
+        return DateField(validators=[Optional()], **common)
+    return (TextAreaField if look.widget == "textarea" else StringField)(**common)
 
 
 class CampaignForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    perk_description = TextAreaField("Perk", validators=[Length(max=2000)])
-    quantity = IntegerField("How many perks", default=10, validators=[
-        InputRequired("Say how many perks there are."),
-        NumberRange(min=1, message="At least one perk.")])
-    perk_value = FloatField("Value of one perk", validators=[
-        Optional(), NumberRange(min=0, message="A value cannot be negative.")])
-    topics = SelectMultipleField("Topics", validators=[
-        DataRequired("Pick at least one topic.")])
-    topic_mode = RadioField("Accounts need", default="any",
-                            choices=_choices([("any", "any of the topics"),
-                                              ("all", "all of the topics")]))
-    min_topic_weight = FloatField("Minimum topic weight", default=0.3, validators=[
-        InputRequired(), NumberRange(min=0, max=1, message="Between 0 and 1.")])
-    score_mode = RadioField("Score range as", default="percentile", choices=_choices([
-        ("percentile", "percentile (survives recalibration)"), ("absolute", "score value")]))
-    score_min = FloatField("From", default=0, validators=[
-        InputRequired(), NumberRange(min=0, max=100, message="Between 0 and 100.")])
-    score_max = FloatField("To", default=100, validators=[
-        InputRequired(), NumberRange(min=0, max=100, message="Between 0 and 100.")])
-    followers_min = IntegerField("Followers from", validators=[
-        Optional(), NumberRange(min=0, message="Cannot be negative.")])
-    followers_max = IntegerField("Followers up to", validators=[
-        Optional(), NumberRange(min=0, message="Cannot be negative.")])
-    languages = StringField("Languages", description="Codes separated by commas, e.g. en, it",
-                            validators=[Length(max=200)])
-    location_contains = StringField("Location contains", validators=[Length(max=100)])
-    bot_strictness = SelectField("Bot strictness", default="balanced",
-                                 choices=_choices([(s, s.title()) for s in STRICTNESS]))
-    exclude_recent_days = IntegerField("Skip accounts given a perk in the last N days",
-                                       validators=[Optional(), NumberRange(min=1, max=3650)])
-    one_per_person = BooleanField("One perk per person", default=True)
-    opted_in_only = BooleanField("Opted-in accounts only",
-                                 description="Leave out accounts whose consent is unknown")
-    export_bio_location = BooleanField("Export bio and location",
-                                       description="The CSV leaves them out unless asked")
-    starts_on = DateField("Starts on", validators=[Optional()])
-    ends_on = DateField("Ends on", validators=[Optional()])
+    """The schema's fields (added below), plus CSRF from Flask-WTF."""
 
     def __init__(self, *args: Any, topic_choices: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.topics.choices = _choices(topic_choices)
+        self._topic_slugs = {slug for slug, _label in topic_choices}
 
-    def validate_score_max(self, field: Any) -> None:
-        if self.score_min.data is not None and field.data is not None \
-                and field.data < self.score_min.data:
-            raise ValidationError("Must not be below the lower end.")
+    def validate(self, extra_validators: Any = None) -> bool:
+        """WTForms' parsing, then the schema's rules; a field shows its first problem only."""
+        valid = super().validate(extra_validators)
+        try:
+            validate_campaign(self.campaign_data(), topic_slugs=self._topic_slugs)
+        except ValidationError as error:
+            self.add_problems(problems(error))
+            valid = False
+        return valid
 
-    def validate_followers_max(self, field: Any) -> None:
-        if self.followers_min.data is not None and field.data is not None \
-                and field.data < self.followers_min.data:
-            raise ValidationError("Must not be below the lower end.")
-
-    def validate_languages(self, field: Any) -> None:
-        bad = [x for x in _codes(field.data) if not LANGUAGE.match(x)]
-        if bad:
-            raise ValidationError(f"Not language codes: {', '.join(bad)}.")
-
-    def validate_ends_on(self, field: Any) -> None:
-        if self.starts_on.data and field.data and field.data < self.starts_on.data:
-            raise ValidationError("Ends before it starts.")
+    def add_problems(self, found: dict[str, str]) -> None:
+        """Show {field: message} problems (the schema's, or a CampaignError's) on their
+        fields; a field that already shows an error keeps just that one."""
+        for name, message in found.items():
+            field = self._fields.get(name)
+            if field is not None and not field.errors:
+                field.errors = [message]
 
     def campaign_data(self) -> dict[str, Any]:
         """The fields as store.create_campaign / update_campaign take them."""
-        data = {name: self[name].data for name in EDITABLE}
-        data["languages"] = _codes(self.languages.data)
-        data["location_contains"] = (self.location_contains.data or "").strip() or None
+        data = {name: self[name].data for name in FIELDS}
+        for name in FIELDS:
+            if door(name).widget == "codes":
+                data[name] = split_list(data[name])
         data["perk_description"] = data["perk_description"] or ""
         return data
 
     @classmethod
     def for_campaign(cls, campaign: Campaign, **kwargs: Any) -> "CampaignForm":
         form = cls(obj=campaign, **kwargs)
+        # A threshold set by a script is offered as it is, so saving the form keeps it.
+        strictness = read_strictness(campaign.bot_strictness)
+        if strictness not in STRICTNESS:
+            form.bot_strictness.choices = _choices(
+                [*door("bot_strictness").choices, (strictness, f"Threshold {strictness}")])
         if not form.is_submitted():
-            form.languages.data = ", ".join(campaign.languages)
+            form.bot_strictness.data = strictness
+            for name in FIELDS:
+                if door(name).widget == "codes":
+                    form[name].data = ", ".join(getattr(campaign, name))
         return form
 
 
-def _codes(text: str | None) -> list[str]:
-    return [part.strip().lower() for part in (text or "").split(",") if part.strip()]
+for _name, _info in FIELDS.items():
+    setattr(CampaignForm, _name, _field(_name, _info))

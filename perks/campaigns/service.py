@@ -53,9 +53,11 @@ def refresh_campaigns(session: Session, *, brand_id: int | None = None,
     return len(campaigns)
 
 
-def create(*, session: Session, brand_id: int, data: dict[str, Any]) -> Campaign:
-    """A new campaign of the brand, with its shortlist built."""
-    campaign = create_campaign(session=session, brand_id=brand_id, data=data)
+def create(*, session: Session, brand_id: int, data: dict[str, Any] | str | bytes,
+           strict: bool = False) -> Campaign:
+    """A new campaign of the brand, with its shortlist built (`data` as store.create_campaign
+    takes it: fields, or the API's JSON body, read strictly)."""
+    campaign = create_campaign(session=session, brand_id=brand_id, data=data, strict=strict)
     refresh(session, campaign)
     return campaign
 

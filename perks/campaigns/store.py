@@ -1,30 +1,32 @@
-"""Campaign rows: create, edit, list and look up, always within one brand.
+"""Campaign rows: create, edit, list and look up, always within one brand. What a campaign may
+hold is perks.campaigns.schema's to say; this module adds what needs the database (the
+taxonomy, the brand's other names).
 
 Functions flush but never commit: the caller (a request or a command) owns the transaction.
 """
 
-import re
-from datetime import date
+import json
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from perks.campaigns import SCORE_MODES, TOPIC_MODES
+from perks.campaigns.schema import STRICTNESS, CampaignFields, problems, validate_campaign
 from perks.models import Campaign, Topic, utcnow
 
-STRICTNESS = ("lenient", "balanced", "strict")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
-EDITABLE = (
-    "name", "perk_description", "quantity", "perk_value", "topics", "topic_mode",
-    "min_topic_weight", "score_mode", "score_min", "score_max", "followers_min", "followers_max",
-    "languages", "location_contains", "bot_strictness", "exclude_recent_days", "one_per_person",
-    "starts_on", "ends_on", "opted_in_only", "export_bio_location",
-)
+__all__ = ["STRICTNESS", "CampaignError", "create_campaign", "update_campaign", "get_campaign",
+           "list_campaigns", "find_campaign", "check_campaign", "topic_choices"]
 
 
 class CampaignError(ValueError):
-    """Campaign data that cannot be stored; the message names each problem."""
+    """Campaign data that cannot be stored (`problems` maps each bad field to a plain message),
+    or a campaign that cannot be found (a message, no problems)."""
+
+    def __init__(self, problems: dict[str, str] | str):
+        self.problems = problems if isinstance(problems, dict) else {}
+        super().__init__(problems if isinstance(problems, str) else
+                         "; ".join(f"{field}: {message}" for field, message in problems.items()))
 
 
 def topic_choices(session: Session) -> list[tuple[str, str]]:
@@ -33,81 +35,57 @@ def topic_choices(session: Session) -> list[tuple[str, str]]:
             session.execute(select(Topic.slug, Topic.label).order_by(Topic.label))]
 
 
-def check_campaign_data(data: dict[str, Any], *, topic_slugs: set[str]) -> dict[str, Any]:
-    """`data` with defaults filled in; CampaignError lists every problem (CLI and scripts).
-
-    The web form checks the same rules field by field (perks.campaigns.forms).
-    """
-    out = {key: value for key, value in data.items() if key in EDITABLE}
-    problems = []
-    if not str(out.get("name") or "").strip():
-        problems.append("name is required")
-    out["name"] = str(out.get("name") or "").strip()[:200]
-    out["topics"] = [t.strip().lower() for t in out.get("topics") or [] if t.strip()]
-    if not out["topics"]:
-        problems.append("at least one topic is required")
-    unknown = sorted(set(out["topics"]) - topic_slugs)
-    if unknown:
-        problems.append(f"topics not in the taxonomy: {', '.join(unknown)}")
-    out.setdefault("quantity", 1)
-    if int(out["quantity"]) < 1:
-        problems.append("quantity must be at least 1")
-    if out.get("perk_value") is not None and out["perk_value"] < 0:
-        problems.append("perk value cannot be negative")
-    if out.setdefault("topic_mode", "any") not in TOPIC_MODES:
-        problems.append("topic mode must be any or all")
-    if not 0 <= out.setdefault("min_topic_weight", 0.0) <= 1:
-        problems.append("minimum topic weight must be between 0 and 1")
-    if out.setdefault("score_mode", "percentile") not in SCORE_MODES:
-        problems.append("score mode must be percentile or absolute")
-    low, high = out.setdefault("score_min", 0.0), out.setdefault("score_max", 100.0)
-    if not (0 <= low <= 100 and 0 <= high <= 100) or low > high:
-        problems.append("score range must lie within 0–100 with min ≤ max")
-    fmin, fmax = out.get("followers_min"), out.get("followers_max")
-    if (fmin is not None and fmin < 0) or (fmin is not None and fmax is not None and fmin > fmax):
-        problems.append("follower range must be ≥ 0 with min ≤ max")
-    out["languages"] = [x.strip().lower() for x in out.get("languages") or [] if x.strip()]
-    bad = [x for x in out["languages"] if not LANGUAGE.match(x)]
-    if bad:
-        problems.append(f"not language codes: {', '.join(bad)}")
-    strictness = str(out.setdefault("bot_strictness", "balanced"))
-    if strictness not in STRICTNESS and not _is_probability(strictness):
-        problems.append("bot strictness must be lenient, balanced, strict or a number 0–1")
-    if (out.get("exclude_recent_days") or 0) < 0:
-        problems.append("exclude-recent days cannot be negative")
-    starts, ends = out.get("starts_on"), out.get("ends_on")
-    if isinstance(starts, date) and isinstance(ends, date) and ends < starts:
-        problems.append("end date is before the start date")
-    if problems:
-        raise CampaignError("; ".join(problems))
-    return out
-
-
-def _is_probability(text: str) -> bool:
+def check_campaign(*, session: Session, brand_id: int, data: dict[str, Any] | str | bytes,
+                   campaign_id: int | None = None, strict: bool = False) -> CampaignFields:
+    """`data` checked against the schema (perks.campaigns.schema), the taxonomy and the brand's
+    other campaign names; CampaignError lists every problem at once. JSON text is parsed
+    strictly when `strict` (the API)."""
     try:
-        return 0 <= float(text) <= 1
-    except ValueError:
-        return False
+        shape = validate_campaign(data, topic_slugs=_topic_slugs(session), strict=strict)
+    except ValidationError as error:
+        found = problems(error)
+        name = _raw(data).get("name")
+        if "name" not in found and isinstance(name, str) \
+                and _name_taken(session, brand_id, name.strip(), campaign_id):
+            found["name"] = _taken(name.strip())
+        raise CampaignError(found) from None
+    if _name_taken(session, brand_id, shape.name, campaign_id):
+        raise CampaignError({"name": _taken(shape.name)})
+    return shape
 
 
 def _topic_slugs(session: Session) -> set[str]:
     return {slug for slug, _label in topic_choices(session)}
 
 
-def _check_name_free(session: Session, brand_id: int, name: str, campaign_id: int | None) -> None:
+def _raw(data: dict[str, Any] | str | bytes) -> dict[str, Any]:
+    # The name of a body that failed validation, so a taken name is reported in the same round.
+    if isinstance(data, dict):
+        return data
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _name_taken(session: Session, brand_id: int, name: str, campaign_id: int | None) -> bool:
     query = select(Campaign.id).where(Campaign.brand_id == brand_id,
                                       func.lower(Campaign.name) == name.lower())
     if campaign_id is not None:
         query = query.where(Campaign.id != campaign_id)
-    if session.execute(query).first():
-        raise CampaignError(f"this brand already has a campaign named {name!r}")
+    return session.execute(query).first() is not None
 
 
-def create_campaign(*, session: Session, brand_id: int, data: dict[str, Any]) -> Campaign:
+def _taken(name: str) -> str:
+    return f"this brand already has a campaign named {name!r}"
+
+
+def create_campaign(*, session: Session, brand_id: int, data: dict[str, Any] | str | bytes,
+                    strict: bool = False) -> Campaign:
     """A new campaign for the brand (flushed, so it has an id); CampaignError if data is bad."""
-    clean = check_campaign_data(data, topic_slugs=_topic_slugs(session))
-    _check_name_free(session, brand_id, clean["name"], None)
-    campaign = Campaign(brand_id=brand_id, **clean)
+    shape = check_campaign(session=session, brand_id=brand_id, data=data, strict=strict)
+    campaign = Campaign.model_validate(shape.model_dump(), update={"brand_id": brand_id})
     session.add(campaign)
     session.flush()
     return campaign
@@ -115,11 +93,9 @@ def create_campaign(*, session: Session, brand_id: int, data: dict[str, Any]) ->
 
 def update_campaign(*, session: Session, campaign: Campaign, data: dict[str, Any]) -> Campaign:
     """Replace a campaign's settings (all of them, as the form sends); decisions stay."""
-    clean = check_campaign_data(data, topic_slugs=_topic_slugs(session))
-    _check_name_free(session, campaign.brand_id, clean["name"], campaign.id)
-    for key, value in clean.items():
-        setattr(campaign, key, value)
-    campaign.updated_at = utcnow()
+    shape = check_campaign(session=session, brand_id=campaign.brand_id, data=data,
+                           campaign_id=campaign.id)
+    campaign.sqlmodel_update(shape.model_dump(), update={"updated_at": utcnow()})
     session.add(campaign)
     session.flush()
     return campaign

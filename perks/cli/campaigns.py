@@ -10,15 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from perks.campaigns import SCORE_MODES, TOPIC_MODES
+from perks.campaigns.cli_options import campaign_options, describe_problems
 from perks.cli.support import echo_json, json_option, prepared_session, with_appcontext
 
 if TYPE_CHECKING:
     from perks.models import Brand, Campaign
-
-
-def _split(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
 def _brand(session: Any, name: str) -> "Brand":
@@ -45,46 +41,20 @@ def campaign_group() -> None:
 
 @campaign_group.command("create")
 @click.option("--brand", required=True, help="The brand's name.")
-@click.option("--name", required=True)
-@click.option("--topics", required=True, help="Comma-separated topic slugs, e.g. coffee,baking")
-@click.option("--perk", "perk_description", default="", help="What the perk is.")
-@click.option("--quantity", default=1, show_default=True, type=int)
-@click.option("--perk-value", type=float)
-@click.option("--topic-mode", type=click.Choice(TOPIC_MODES), default="any", show_default=True)
-@click.option("--min-topic-weight", default=0.0, show_default=True, type=float)
-@click.option("--score-mode", type=click.Choice(SCORE_MODES), default="percentile",
-              show_default=True)
-@click.option("--score-min", default=0.0, show_default=True, type=float)
-@click.option("--score-max", default=100.0, show_default=True, type=float)
-@click.option("--followers-min", type=int)
-@click.option("--followers-max", type=int)
-@click.option("--languages", help="Comma-separated language codes, e.g. en,it")
-@click.option("--location", "location_contains", help="Location must contain this text.")
-@click.option("--bot-strictness", default="balanced", show_default=True,
-              help="lenient, balanced, strict or a bot-probability threshold 0–1.")
-@click.option("--exclude-recent-days", type=int,
-              help="Skip accounts this brand approved for a perk in the last N days.")
-@click.option("--one-per-person/--many-per-person", default=True, show_default=True)
-@click.option("--starts-on", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--ends-on", type=click.DateTime(["%Y-%m-%d"]))
+@campaign_options
 @json_option
 @with_appcontext
-def campaign_create_command(brand: str, topics: str, languages: str | None, as_json: bool,
-                            starts_on: datetime | None, ends_on: datetime | None,
-                            **options: Any) -> None:
-    """Create a campaign, as the web form does."""
+def campaign_create_command(brand: str, as_json: bool, **data: Any) -> None:
+    """Create a campaign, as the web form does (the options are the form's fields)."""
     from perks.campaigns import service
     from perks.campaigns.store import CampaignError
 
-    data = {**options, "topics": _split(topics), "languages": _split(languages),
-            "starts_on": starts_on.date() if starts_on else None,
-            "ends_on": ends_on.date() if ends_on else None}
     with prepared_session() as session:
         brand_row = _brand(session, brand)
         try:
             campaign = service.create(session=session, brand_id=brand_row.id, data=data)
         except CampaignError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(describe_problems(error.problems)) from None
         session.commit()
         created = campaign_dict(campaign, brand_row.name)
     if as_json:

@@ -1,28 +1,31 @@
 """The JSON API under /api/v1, for scripts. Bearer tokens only (perks.auth.tokens): a cookie
 session carries no authority here, so the blueprint is exempt from CSRF. Roles apply as on the
-web pages, and another brand's campaign is a 404. The routes are documented in
-perks/web/openapi.py, which tests/test_api.py holds to the URL map."""
+web pages, and another brand's campaign is a 404. Each view's docstring carries its OpenAPI
+operation (YAML after `---`); perks/web/openapi.py builds the document from them, the URL map
+and the shapes in perks/web/api_shapes.py."""
 
-from flask import Blueprint, abort, g, jsonify, request
-from pydantic import ValidationError
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from perks.accounts import account_topics, find_account
 from perks.auth.tokens import user_for_token
 from perks.campaigns import allocation, service
+from perks.campaigns.schema import problems
 from perks.campaigns.store import CampaignError, get_campaign, list_campaigns
 from perks.db import get_session
 from perks.models import Campaign
 from perks.review import decisions
-from perks.review.queue import STATES, queue_page
+from perks.review.queue import queue_page
+from perks.web import api_shapes as shapes
 from perks.web.access import EVERYONE, MANAGERS, REVIEWERS, roles_required
-from perks.web.api_shapes import CampaignIn, DecisionIn
-from perks.web.campaigns import export_response
 from perks.web.extensions import CurrentUser
 from perks.web.openapi import document
+from perks.web.responses import export_response
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_PER_PAGE = 200
 
 
 @blueprint.before_request
@@ -67,13 +70,12 @@ def _error(status: int, message: str, **extra):
 _REASONS = {400: "Bad Request", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity"}
 
 
-def _int_arg(name: str, default: int, *, low: int = 1, high: int = 10**9) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        abort(400, f"{name} must be a whole number from {low} to {high}")
-    return int(raw)
+def _query(model: type[BaseModel]) -> Any:
+    """The query string read with `model` (api_shapes); 400 naming every bad parameter."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        abort(_error(400, "the query string is not valid", problems=problems(error)))
 
 
 def _json_body() -> bytes:
@@ -90,121 +92,212 @@ def _own_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
-def campaign_json(campaign: Campaign) -> dict:
-    data = campaign.model_dump(mode="json", exclude={"brand_id"})
-    return data
+def _invalid(what: str, found: dict[str, str]):
+    return _error(422, f"the {what} is not valid", problems=found)
 
 
 @blueprint.route("/openapi.json")
 @roles_required()  # public: the document describes the API, it holds no data
 def openapi():
-    return jsonify(document())
+    """This document.
+    ---
+    get:
+      operationId: openapi
+      summary: This document
+      security: []
+      responses:
+        200:
+          description: OpenAPI 3.1 document
+          content: {application/json: {schema: {type: object}}}
+    """
+    # Built once per process: the routes and shapes do not change while it runs (~0.1 s).
+    if "perks_openapi" not in current_app.extensions:
+        current_app.extensions["perks_openapi"] = document(current_app)
+    return jsonify(current_app.extensions["perks_openapi"])
 
 
 @blueprint.route("/campaigns")
 @roles_required(*EVERYONE)
 def campaigns():
+    """Your brand's campaigns.
+    ---
+    get:
+      operationId: listCampaigns
+      summary: Your brand's campaigns, newest first
+      responses:
+        200: {description: Campaigns, content: {application/json: {schema: CampaignList}}}
+        401: Unauthorized
+    """
     rows = list_campaigns(session=get_session(), brand_id=g.api_user.brand_id)
-    return jsonify({"items": [campaign_json(c) for c in rows]})
+    return jsonify({"items": [shapes.Campaign.answer(c) for c in rows]})
 
 
 @blueprint.route("/campaigns", methods=["POST"])
 @roles_required(*MANAGERS)
 def create():
-    try:
-        shape = CampaignIn.model_validate_json(_json_body())
-    except ValidationError as error:
-        return _error(422, "the campaign is not valid",
-                      problems=[f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
-                                for e in error.errors(include_url=False)])
+    """Create a campaign; every invalid field is named in one answer.
+    ---
+    post:
+      operationId: createCampaign
+      summary: Create a campaign (admin, manager)
+      requestBody:
+        required: true
+        content: {application/json: {schema: CampaignFields}}
+      responses:
+        201: {description: Created, content: {application/json: {schema: Campaign}}}
+        401: Unauthorized
+        403: Forbidden
+        413: TooLarge
+        415: NotJson
+        422: Invalid
+    """
     session = get_session()
     try:
         campaign = service.create(session=session, brand_id=g.api_user.brand_id,
-                                  data=shape.model_dump())
+                                  data=_json_body(), strict=True)
     except CampaignError as error:
         session.rollback()
-        return _error(422, str(error), problems=str(error).split("; "))
+        return _invalid("campaign", error.problems)
     session.commit()
-    return jsonify(campaign_json(campaign)), 201
+    return jsonify(shapes.Campaign.answer(campaign)), 201
 
 
 @blueprint.route("/campaigns/<int:campaign_id>")
 @roles_required(*EVERYONE)
 def campaign(campaign_id: int):
-    session = get_session()
+    """One campaign with its shortlist counts.
+    ---
+    get:
+      operationId: getCampaign
+      summary: One campaign with its shortlist counts
+      responses:
+        200: {description: Campaign, content: {application/json: {schema: CampaignDetail}}}
+        401: Unauthorized
+        404: NotFound
+    """
     found = _own_campaign(campaign_id)
-    return jsonify({**campaign_json(found),
-                    "counts": allocation.status_counts(session, found)})
+    return jsonify({**shapes.Campaign.answer(found),
+                    "counts": allocation.status_counts(get_session(), found)})
 
 
 @blueprint.route("/campaigns/<int:campaign_id>/shortlist")
 @roles_required(*EVERYONE)
 def shortlist(campaign_id: int):
+    """The shortlist, one page at a time.
+    ---
+    get:
+      operationId: getShortlist
+      summary: The shortlist, one page at a time
+      x-query: ShortlistQuery
+      responses:
+        200: {description: A page, content: {application/json: {schema: ShortlistPage}}}
+        400: BadQuery
+        401: Unauthorized
+        404: NotFound
+    """
     session = get_session()
     found = _own_campaign(campaign_id)
-    page, per_page = _int_arg("page", 1), _int_arg("per_page", 50, high=MAX_PER_PAGE)
-    status = request.args.get("status")
-    if status is not None and status not in allocation.status_counts(session, found):
-        abort(400, "status must be offered, approved, waitlist or dropped")
-    result = service.shortlist(session, found, page=page, per_page=per_page, status=status)
-    return jsonify({"items": result.items, "page": result.page, "per_page": result.per_page,
-                    "total": result.total, "pages": result.pages})
+    query = _query(shapes.ShortlistQuery)
+    result = service.shortlist(session, found, page=query.page, per_page=query.per_page,
+                               status=query.status)
+    return jsonify(shapes.PageOf.answer(result, result.items))
 
 
 @blueprint.route("/campaigns/<int:campaign_id>/export.csv")
 @roles_required(*MANAGERS)
 def export(campaign_id: int):
+    """The CSV export.
+    ---
+    get:
+      operationId: exportShortlist
+      summary: The CSV export, the same bytes as the web download (admin, manager)
+      x-query: ExportQuery
+      responses:
+        200: {description: CSV, content: {text/csv: {schema: {type: string}}}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
+    """
     found = _own_campaign(campaign_id)
-    return export_response(get_session(), found, everything=request.args.get("all") == "1",
-                           bom=request.args.get("bom") == "1")
+    query = _query(shapes.ExportQuery)
+    return export_response(get_session(), found, everything=query.all == "1",
+                           bom=query.bom == "1")
 
 
 @blueprint.route("/accounts/<handle>")
 @roles_required(*EVERYONE)
 def account(handle: str):
+    """An account of the pool, by handle.
+    ---
+    get:
+      operationId: getAccount
+      summary: An account of the pool, by handle
+      parameters:
+        - {name: handle, in: path, required: true,
+           schema: {type: string, minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9_.@-]+$"}}
+      responses:
+        200: {description: Account, content: {application/json: {schema: AccountOut}}}
+        401: Unauthorized
+        404: NotFound
+    """
     session = get_session()
     found = find_account(session, handle[:100]) if "\x00" not in handle else None
     if found is None:
         abort(404, "no account with that handle")
     current = decisions.current_decision(session=session, brand_id=g.api_user.brand_id,
                                          account_id=found.id)
-    return jsonify({
-        "id": found.id, "handle": found.screen_name, "name": found.name,
-        "platform": found.platform, "followers": found.followers_count,
-        "score": found.influence_score, "percentile": found.influence_percentile,
-        "bot_probability": found.bot_probability, "bot_flags": list(found.bot_flags or []),
-        "topics": [{"slug": t["slug"], "weight": t["weight"]}
-                   for t in account_topics(session, found.id)],
-        # Only the caller's brand's verdict: another brand's review is its own business.
-        "review": {"decision": current.decision, "version": current.version}})
+    # Only the caller's brand's verdict: another brand's review is its own business.
+    review = shapes.ReviewState(decision=current.decision, version=current.version)
+    return jsonify(shapes.AccountOut.answer(found, account_topics(session, found.id), review))
 
 
 @blueprint.route("/review/queue")
 @roles_required(*EVERYONE)
 def review_queue():
-    session = get_session()
-    state = request.args.get("state", "pending")
-    if state not in STATES:
-        abort(400, f"state must be one of {', '.join(STATES)}")
-    campaign_id = request.args.get("campaign_id")
-    if campaign_id is not None:
-        campaign_id = _own_campaign(_int_arg("campaign_id", 0, high=2**62)).id
-    page = queue_page(session, brand_id=g.api_user.brand_id, campaign_id=campaign_id,
-                      state=state, page=_int_arg("page", 1),
-                      per_page=_int_arg("per_page", 50, high=MAX_PER_PAGE))
-    return jsonify({"items": [item.as_dict() for item in page.items], "page": page.page,
-                    "per_page": page.per_page, "total": page.total, "pages": page.pages})
+    """Your brand's review queue.
+    ---
+    get:
+      operationId: reviewQueue
+      summary: Your brand's review queue
+      x-query: QueueQuery
+      responses:
+        200: {description: A page, content: {application/json: {schema: QueuePage}}}
+        400: BadQuery
+        401: Unauthorized
+        404: NotFound
+    """
+    query = _query(shapes.QueueQuery)
+    campaign_id = None if query.campaign_id is None else _own_campaign(query.campaign_id).id
+    page = queue_page(get_session(), brand_id=g.api_user.brand_id, campaign_id=campaign_id,
+                      state=query.state, page=query.page, per_page=query.per_page)
+    return jsonify(shapes.PageOf.answer(page, [item.as_dict() for item in page.items]))
 
 
 @blueprint.route("/review/decisions", methods=["POST"])
 @roles_required(*REVIEWERS)
 def decide():
+    """Decide a flagged account.
+    ---
+    post:
+      operationId: decide
+      summary: Decide a flagged account (compare-and-set on `version`)
+      requestBody:
+        required: true
+        content: {application/json: {schema: DecisionIn}}
+      responses:
+        200: {description: Stored, content: {application/json: {schema: Decision}}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
+        409: Conflict
+        413: TooLarge
+        415: NotJson
+        422: Invalid
+    """
     try:
-        shape = DecisionIn.model_validate_json(_json_body())
+        shape = shapes.DecisionIn.model_validate_json(_json_body())
     except ValidationError as error:
-        return _error(422, "the decision is not valid",
-                      problems=[f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
-                                for e in error.errors(include_url=False)])
+        return _invalid("decision", problems(error))
     session = get_session()
     try:
         current = decisions.decide(session=session, brand_id=g.api_user.brand_id,

@@ -3,17 +3,13 @@
 Every route needs login and sees only the current user's brand: another brand's id is a 404.
 """
 
-from collections.abc import Iterator
-
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -24,6 +20,7 @@ from perks.campaigns.store import CampaignError, get_campaign, list_campaigns, t
 from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
 from perks.web.access import EVERYONE, MANAGERS, roles_required
+from perks.web.responses import export_response
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 PER_PAGE = 50
@@ -55,7 +52,7 @@ def new():
                                       data=form.campaign_data())
         except CampaignError as error:
             session.rollback()
-            form.name.errors = [*form.name.errors, str(error)]
+            form.add_problems(error.problems)
         else:
             session.commit()
             flash(f"Campaign “{campaign.name}” created.", "info")
@@ -75,7 +72,7 @@ def edit(campaign_id: int):
             service.update(session=session, campaign=campaign, data=form.campaign_data())
         except CampaignError as error:
             session.rollback()
-            form.name.errors = [*form.name.errors, str(error)]
+            form.add_problems(error.problems)
         else:
             session.commit()
             flash("Campaign saved; the shortlist kept its decisions.", "info")
@@ -140,21 +137,3 @@ def export(campaign_id: int):
     campaign = _own_campaign(campaign_id)
     return export_response(session, campaign, everything=request.args.get("all") == "1",
                            bom=request.args.get("bom") == "1")
-
-
-def _encoded_chunks(session, chunks: Iterator[str]) -> Iterator[bytes]:
-    try:
-        for chunk in chunks:
-            yield chunk.encode("utf-8")
-    finally:
-        # The request's teardown can run before the stream ends; the generator's reads would
-        # then hold a pooled connection until garbage collection (the load run exhausted it).
-        session.close()
-
-
-def export_response(session, campaign, *, everything: bool, bom: bool) -> Response:
-    """The CSV download of the stored shortlist, streamed; the API sends this same response."""
-    result = service.export(session, campaign, everything=everything, bom=bom)
-    return Response(stream_with_context(_encoded_chunks(session, result.chunks)),
-                    mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
