@@ -8,7 +8,7 @@ import re
 from html import unescape
 
 import pytest
-from perks.campaigns.commands import campaign_create_command
+from perks.cli.campaigns import campaign_group
 from pydantic_core import PydanticUndefined
 
 from perks.campaigns.cli_options import flag
@@ -61,7 +61,8 @@ def test_the_form_starts_from_the_schema_defaults(app):
 
 
 def test_the_cli_options_carry_the_schema_defaults(app):
-    params = {p.name: p for p in campaign_create_command.params}
+    create = campaign_group.get_command(None, "create")
+    params = {p.name: p for p in create.params}
     assert set(FIELDS) <= set(params)
     for name in FIELDS:
         option = params[name]

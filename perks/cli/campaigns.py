@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from perks.campaigns.cli_options import campaign_options, describe_problems
 from perks.cli.support import echo_json, json_option, prepared_session, with_appcontext
 
 if TYPE_CHECKING:
@@ -34,33 +33,52 @@ def campaign_dict(campaign: "Campaign", brand_name: str | None = None) -> dict[s
     return {"brand": brand_name, **data} if brand_name is not None else data
 
 
-@click.group("campaign")
+class _CampaignGroup(click.Group):
+    """`create` is built on first use: its options come from the campaign schema (pydantic),
+    which `perks --help` should not wait for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "create"})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "create" and name not in self.commands:
+            self.add_command(_create_command())
+        return super().get_command(ctx, name)
+
+
+@click.group("campaign", cls=_CampaignGroup)
 def campaign_group() -> None:
     """Create and list campaigns."""
 
 
-@campaign_group.command("create")
-@click.option("--brand", required=True, help="The brand's name.")
-@campaign_options
-@json_option
-@with_appcontext
-def campaign_create_command(brand: str, as_json: bool, **data: Any) -> None:
-    """Create a campaign, as the web form does (the options are the form's fields)."""
-    from perks.campaigns import service
-    from perks.campaigns.store import CampaignError
+def _create_command() -> click.Command:
+    from perks.campaigns.cli_options import campaign_options, describe_problems
 
-    with prepared_session() as session:
-        brand_row = _brand(session, brand)
-        try:
-            campaign = service.create(session=session, brand_id=brand_row.id, data=data)
-        except CampaignError as error:
-            raise click.ClickException(describe_problems(error.problems)) from None
-        session.commit()
-        created = campaign_dict(campaign, brand_row.name)
-    if as_json:
-        echo_json(created)
-    else:
-        click.echo(f"Created campaign {created['id']}: {created['name']} for {brand_row.name}")
+    @click.command("create")
+    @click.option("--brand", required=True, help="The brand's name.")
+    @campaign_options
+    @json_option
+    @with_appcontext
+    def campaign_create_command(brand: str, as_json: bool, **data: Any) -> None:
+        """Create a campaign, as the web form does (the options are the form's fields)."""
+        from perks.campaigns import service
+        from perks.campaigns.store import CampaignError
+
+        with prepared_session() as session:
+            brand_row = _brand(session, brand)
+            try:
+                campaign = service.create(session=session, brand_id=brand_row.id, data=data)
+            except CampaignError as error:
+                raise click.ClickException(describe_problems(error.problems)) from None
+            session.commit()
+            created = campaign_dict(campaign, brand_row.name)
+        if as_json:
+            echo_json(created)
+        else:
+            click.echo(f"Created campaign {created['id']}: {created['name']} for "
+                       f"{brand_row.name}")
+
+    return campaign_create_command
 
 
 @campaign_group.command("list")
