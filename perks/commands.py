@@ -31,11 +31,13 @@ def register(app: Flask) -> None:
     from perks.review.commands import COMMANDS as REVIEW_COMMANDS
     from perks.scoring.commands import COMMANDS as SCORING_COMMANDS
     from perks.tokens_commands import COMMANDS as TOKEN_COMMANDS
+    from perks.topics.commands import COMMANDS as TOPIC_COMMANDS
 
     own = [init_command, demo_command, serve_command, import_command, account_command,
            user_group]
     for command in (own + SCORING_COMMANDS + DETECTION_COMMANDS + CAMPAIGN_COMMANDS
-                    + REVIEW_COMMANDS + PRIVACY_COMMANDS + TOKEN_COMMANDS + BENCH_COMMANDS):
+                    + REVIEW_COMMANDS + PRIVACY_COMMANDS + TOKEN_COMMANDS + BENCH_COMMANDS
+                    + TOPIC_COMMANDS):
         app.cli.add_command(command)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from perks.models import Campaign, Topic, utcnow
+from perks.topics import current_taxonomy, unknown_slugs_message
 
 TOPIC_MODES = ("any", "all")
 SCORE_MODES = ("percentile", "absolute")
@@ -29,9 +30,13 @@ class CampaignError(ValueError):
 
 
 def topic_choices(session: Session) -> list[tuple[str, str]]:
-    """(slug, label) for every taxonomy topic, by label: the form's topic options."""
+    """(slug, label) for every taxonomy topic, by label: the form's topic options. A slug the
+    taxonomy in force no longer has stays in the table (imported topics may name it) but is
+    not offered."""
+    current = {topic.slug for topic in current_taxonomy()}
     return [(slug, label) for slug, label in
-            session.execute(select(Topic.slug, Topic.label).order_by(Topic.label))]
+            session.execute(select(Topic.slug, Topic.label).order_by(Topic.label))
+            if slug in current]
 
 
 def check_campaign_data(data: dict[str, Any], *, topic_slugs: set[str]) -> dict[str, Any]:
@@ -49,7 +54,8 @@ def check_campaign_data(data: dict[str, Any], *, topic_slugs: set[str]) -> dict[
         problems.append("at least one topic is required")
     unknown = sorted(set(out["topics"]) - topic_slugs)
     if unknown:
-        problems.append(f"topics not in the taxonomy: {', '.join(unknown)}")
+        known = [t for t in current_taxonomy() if t.slug in topic_slugs] or sorted(topic_slugs)
+        problems.append(f"topics {unknown_slugs_message(unknown, known)}")
     out.setdefault("quantity", 1)
     if int(out["quantity"]) < 1:
         problems.append("quantity must be at least 1")

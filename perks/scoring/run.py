@@ -39,8 +39,13 @@ from perks.accounts import sync_topics, topic_ids_by_slug
 from perks.models import Account, ScoreSnapshot, utcnow
 from perks.scoring import influence
 from perks.scoring.influence import CONFIDENCE_STATES, InfluenceInputs, score_influence
-from perks.scoring.topic_rows import PreserialisedJSON, topic_text, write_inferred_topics
-from perks.topics import TopicInferrer
+from perks.scoring.topic_rows import (
+    PreserialisedJSON,
+    record_taxonomy,
+    topic_text,
+    write_inferred_topics,
+)
+from perks.topics import TopicInferrer, fingerprint
 
 MOVED_POINTS = 10.0  # the report counts accounts whose score moved by more than this
 ACCOUNT = Account.__table__
@@ -61,6 +66,8 @@ class ScoreSummary:
     topics_inferred: int = 0  # inferred account-topic rows written
     accounts_with_topics: int = 0  # accounts given at least one inferred topic
     imported_topics_kept: int = 0  # inferred matches skipped because the import gave the topic
+    taxonomy_fingerprint: str = ""
+    taxonomy_changed: bool | None = None  # since the last run; None: no earlier run recorded
     bots: str = "not run"  # "scored", or why bot probabilities were left untouched
     bot_model_version: str | None = None
     bots_flagged: int | None = None
@@ -127,7 +134,8 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
         clock = time.perf_counter()
         counts = write_inferred_topics(
             session, inferrer=inferrer, topic_ids=topic_ids, account_ids=[r.id for r in rows],
-            texts=[topic_text(r.description, r.post_text) for r in rows])
+            texts=[topic_text(r.description, r.post_text, name=r.name, handle=r.screen_name)
+                   for r in rows])
         summary.topics_inferred += counts.rows
         summary.accounts_with_topics += counts.accounts
         summary.imported_topics_kept += counts.imported_kept
@@ -135,6 +143,10 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
         session.commit()
         if progress:
             progress(len(rows))
+    # Every run re-infers every account, so after it the stored topics match this taxonomy.
+    summary.taxonomy_changed = record_taxonomy(session, inferrer.taxonomy)
+    summary.taxonomy_fingerprint = fingerprint(inferrer.taxonomy)
+    session.commit()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -201,7 +213,8 @@ def _first_pass(session: Session, age: Any, chunk_size: int, summary: ScoreSumma
 
 
 def _second_pass_columns(age: Any, detector: Any | None) -> list[Any]:
-    columns = [*_input_columns(age), ACCOUNT.c.description, ACCOUNT.c.post_text]
+    columns = [*_input_columns(age), ACCOUNT.c.description, ACCOUNT.c.post_text,
+               ACCOUNT.c.name, ACCOUNT.c.screen_name]
     if detector is not None:  # the profile and activity columns, not scores or bookkeeping
         columns += [column for column in ACCOUNT.c if column.name not in _NOT_FOR_DETECTOR]
     return columns
@@ -209,7 +222,7 @@ def _second_pass_columns(age: Any, detector: Any | None) -> list[Any]:
 
 _NOT_FOR_DETECTOR = {
     "id", "followers_count", "statuses_count", "favourites_count", "listed_count",
-    "posts_per_day", "description", "post_text",  # already selected
+    "posts_per_day", "description", "post_text", "name", "screen_name",  # already selected
     "influence_score", "influence_percentile", "score_components", "score_version",
     "score_confidence", "bot_probability", "bot_reasons", "bot_model_version", "bot_flags",
     "scored_at",

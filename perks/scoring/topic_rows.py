@@ -10,8 +10,8 @@ from sqlalchemy import JSON, Text, bindparam, cast, delete, insert, select, upda
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
-from perks.models import AccountTopic
-from perks.topics import TopicInferrer
+from perks.models import AccountTopic, TaxonomyState, utcnow
+from perks.topics import TopicDef, TopicInferrer, fingerprint
 
 TOPIC = AccountTopic.__table__
 
@@ -86,6 +86,26 @@ def write_inferred_topics(session: Session, *, inferrer: TopicInferrer,
             weight=bindparam("b_weight"), source="inferred", evidence=evidence), new)
     counts.rows = len(wanted)
     return counts
+
+
+def stored_taxonomy(session: Session) -> TaxonomyState | None:
+    """The record of the taxonomy the stored inferred topics came from (None: never scored)."""
+    return session.get(TaxonomyState, 1)
+
+
+def record_taxonomy(session: Session, taxonomy: Sequence[TopicDef]) -> bool | None:
+    """Note that inferred topics now come from ``taxonomy``; True when it differs from the one
+    recorded before, False when it is the same, None when none was recorded."""
+    mark = fingerprint(taxonomy)
+    state = stored_taxonomy(session)
+    changed = None if state is None else state.fingerprint != mark
+    if state is None:
+        state = TaxonomyState(id=1, fingerprint=mark, topics=0, keywords=0)
+    state.fingerprint, state.topics = mark, len(taxonomy)
+    state.keywords = sum(len(topic.keywords) for topic in taxonomy)
+    state.inferred_at = utcnow()
+    session.add(state)
+    return changed
 
 
 def topic_text(description: str | None, post_text: str | None, *, name: str | None = None,

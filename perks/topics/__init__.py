@@ -7,6 +7,7 @@ finds, and ``perks.topics.commands`` is the ``perks topics`` command.
 from perks.topics.infer import CASHTAG_MARK, MAX_PHRASE_WORDS, TopicInferrer, TopicMatch, weight_for
 from perks.topics.taxonomy import (
     TopicDef,
+    current_taxonomy,
     fingerprint,
     load_taxonomy,
     missing_slugs,
@@ -15,6 +16,7 @@ from perks.topics.taxonomy import (
 )
 
 __all__ = [
-    "CASHTAG_MARK", "MAX_PHRASE_WORDS", "TopicDef", "TopicInferrer", "TopicMatch", "fingerprint",
+    "CASHTAG_MARK", "MAX_PHRASE_WORDS", "TopicDef", "TopicInferrer", "TopicMatch",
+    "current_taxonomy", "fingerprint",
     "load_taxonomy", "missing_slugs", "suggest_slugs", "unknown_slugs_message", "weight_for",
 ]

@@ -61,6 +61,20 @@ def load_taxonomy(path: str | Path | None = None) -> list[TopicDef]:
     return own if mode == "replace" else extend_taxonomy(bundled, own)
 
 
+def current_taxonomy() -> list[TopicDef]:
+    """``load_taxonomy()``, read again only when a file or the settings change (forms and
+    validation ask for it on every request)."""
+    custom, mode = taxonomy_settings()
+    files = [TAXONOMY_PATH] + ([custom] if custom else [])
+    key = (mode, *((str(f), f.stat().st_mtime_ns) for f in files))
+    if _CACHE.get("key") != key:
+        _CACHE["key"], _CACHE["taxonomy"] = key, load_taxonomy()
+    return list(_CACHE["taxonomy"])
+
+
+_CACHE: dict[str, Any] = {}
+
+
 def taxonomy_settings() -> tuple[Path | None, str]:
     """The operator's taxonomy file (None: only the bundled one) and mode, from the environment."""
     raw = os.environ.get(TAXONOMY_PATH_VARIABLE, "").strip()
@@ -149,22 +163,26 @@ def fingerprint(taxonomy: Iterable[TopicDef]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def suggest_slugs(unknown: str, slugs: Iterable[str], *, limit: int = 3) -> list[str]:
-    """Known slugs close to an unknown one, best first, for a "did you mean" hint."""
+def suggest_slugs(unknown: str, known: Iterable[str | TopicDef], *, limit: int = 3) -> list[str]:
+    """Known slugs close to an unknown one, best first, for a "did you mean" hint. Given
+    TopicDefs, a slug whose topic lists the word as a keyword counts too (knitting -> diy)."""
     word = "-".join(unknown.strip().lower().replace("_", " ").split())
-    known = list(slugs)
+    topics = [item for item in known if isinstance(item, TopicDef)]
+    known = [item.slug if isinstance(item, TopicDef) else item for item in known]
+    phrase = word.replace("-", " ")
+    by_keyword = [t.slug for t in topics if phrase in {k.lower() for k in t.keywords}]
     close = difflib.get_close_matches(word, known, n=limit, cutoff=0.6)
     # "basket" should find "basketball", "crypto-currency" find "crypto": difflib's ratio alone
     # finds them too far apart.
     parts = set(word.split("-"))
     related = [s for s in known if len(word) >= 3
                and (s.startswith(word) or word in s.split("-") or s in parts)]
-    return list(dict.fromkeys(close + related))[:limit]
+    return list(dict.fromkeys(close + by_keyword + related))[:limit]
 
 
-def unknown_slugs_message(unknown: Iterable[str], slugs: Iterable[str]) -> str:
+def unknown_slugs_message(unknown: Iterable[str], known: Iterable[str | TopicDef]) -> str:
     """``not in the taxonomy: knitting (did you mean diy?), nope`` for a list of unknown slugs."""
-    known = list(slugs)
+    known = list(known)
     parts = []
     for slug in unknown:
         close = suggest_slugs(slug, known)
