@@ -23,7 +23,8 @@ from perks.users import get_or_create_brand
 METRICS = {"import_accounts_per_s", "import_peak_memory_mb", "score_classify_accounts_per_s",
            "shortlist_popular_p50_ms", "shortlist_popular_p95_ms", "shortlist_popular_vs_numpy",
            "shortlist_rare_p50_ms", "shortlist_rare_p95_ms", "shortlist_rare_vs_numpy",
-           "funnel_popular_p50_ms", "funnel_rare_p50_ms", "export_rows_per_s", "peak_memory_mb"}
+           "funnel_popular_p50_ms", "funnel_rare_p50_ms", "export_rows_per_s", "peak_memory_mb",
+           "topic_inference_texts_per_s"}
 WITH_FLOOR = METRICS - {"import_peak_memory_mb", "peak_memory_mb", "funnel_popular_p50_ms",
                         "funnel_rare_p50_ms"}
 
