@@ -79,7 +79,7 @@ def evaluate(rows: list[dict[str, str]], inferrer: TopicInferrer | None = None
     texts = []
     for row in rows:
         p = profiles[row["source"]][row["id"]]
-        texts.append(topic_text(p["description"], None, name=p["name"], handle=p["screen_name"]))
+        texts.append(topic_text(p["description"], None))
     inferred = [[m.slug for m in found] for found in inferrer.infer(texts)]
     overall, by_language = Figures(), defaultdict(Figures)
     for row, slugs in zip(rows, inferred, strict=True):

@@ -134,8 +134,7 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
         clock = time.perf_counter()
         counts = write_inferred_topics(
             session, inferrer=inferrer, topic_ids=topic_ids, account_ids=[r.id for r in rows],
-            texts=[topic_text(r.description, r.post_text, name=r.name, handle=r.screen_name)
-                   for r in rows])
+            texts=[topic_text(r.description, r.post_text) for r in rows])
         summary.topics_inferred += counts.rows
         summary.accounts_with_topics += counts.accounts
         summary.imported_topics_kept += counts.imported_kept
@@ -213,8 +212,7 @@ def _first_pass(session: Session, age: Any, chunk_size: int, summary: ScoreSumma
 
 
 def _second_pass_columns(age: Any, detector: Any | None) -> list[Any]:
-    columns = [*_input_columns(age), ACCOUNT.c.description, ACCOUNT.c.post_text,
-               ACCOUNT.c.name, ACCOUNT.c.screen_name]
+    columns = [*_input_columns(age), ACCOUNT.c.description, ACCOUNT.c.post_text]
     if detector is not None:  # the profile and activity columns, not scores or bookkeeping
         columns += [column for column in ACCOUNT.c if column.name not in _NOT_FOR_DETECTOR]
     return columns
@@ -222,7 +220,7 @@ def _second_pass_columns(age: Any, detector: Any | None) -> list[Any]:
 
 _NOT_FOR_DETECTOR = {
     "id", "followers_count", "statuses_count", "favourites_count", "listed_count",
-    "posts_per_day", "description", "post_text", "name", "screen_name",  # already selected
+    "posts_per_day", "description", "post_text",  # already selected
     "influence_score", "influence_percentile", "score_components", "score_version",
     "score_confidence", "bot_probability", "bot_reasons", "bot_model_version", "bot_flags",
     "scored_at",

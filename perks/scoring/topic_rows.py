@@ -1,7 +1,6 @@
 """Inferred account topics: written next to the topics an import gave, never over them."""
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,13 +107,8 @@ def record_taxonomy(session: Session, taxonomy: Sequence[TopicDef]) -> bool | No
     return changed
 
 
-def topic_text(description: str | None, post_text: str | None, *, name: str | None = None,
-               handle: str | None = None) -> str:
-    """The text topics are inferred from: the bio, the display name, the handle split into
-    words (``Five15Design`` -> ``Five 15 Design``), then the posts."""
-    words = _HANDLE_WORDS.sub(" ", handle) if handle else None
-    return "\n".join(text for text in (description, name, words, post_text) if text)
-
-
-# Between a lowercase letter and a capital, letters and digits, or at an underscore.
-_HANDLE_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])|_")
+def topic_text(description: str | None, post_text: str | None) -> str:
+    """The text topics are inferred from: the bio, then the posts. (The display name and the
+    handle were tried and left out: on the labelled bios they added no recall and cost
+    precision, "Uncle Music" being no musician; docs/topics.md.)"""
+    return "\n".join(text for text in (description, post_text) if text)

@@ -36,7 +36,7 @@ LANGUAGES = tuple(FUNCTION_WORDS)
 # Letters of other scripts, by the first byte of their UTF-8 form.
 SCRIPTS = {"ru": (0xD0, 0xD1), "ar": (0xD8, 0xD9, 0xDA, 0xDB), "ko": (0xEA, 0xEB, 0xEC, 0xED),
            "ja": (0xE3,), "zh": (0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9)}
-MIN_WORDS = 2  # fewer function words than this (and no script) is "und"
+MIN_WORDS = 1  # fewer function words than this (and no script) is "und"
 
 
 def guess_languages(n_docs: int, word_docs: np.ndarray, word_langs: np.ndarray,
