@@ -299,5 +299,6 @@ def test_precision_and_recall_on_hand_labelled_genuine_bios(inferrer, split):
             assert figures.precision >= 0.70 and figures.recall >= 0.60, language
 
 
-# Measured (see docs/topics.md) minus a margin, so a keyword edit that costs quality fails here.
-FLOORS = {"holdout": (0.80, 0.70), "tune": (0.80, 0.75)}
+# Measured 0.85 / 0.78 held out and 0.85 / 0.81 on the tuning part (docs/topics.md), less a
+# margin, so a keyword edit that costs quality fails here.
+FLOORS = {"holdout": (0.82, 0.74), "tune": (0.82, 0.77)}
