@@ -151,6 +151,19 @@ class Topic(SQLModel, table=True):
     label: str = Field(max_length=200)
 
 
+class TaxonomyState(SQLModel, table=True):
+    """Which taxonomy the stored inferred topics came from (one row): `perks score` writes it,
+    `perks topics` compares it with the taxonomy in force to say whether topics are stale."""
+
+    __tablename__ = "taxonomy_state"
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: str = Field(max_length=64)
+    topics: int
+    keywords: int
+    inferred_at: datetime = Field(default_factory=utcnow)
+
+
 class AccountTopic(SQLModel, table=True):
     __tablename__ = "account_topic"
 

@@ -8,12 +8,12 @@ import re
 from html import unescape
 
 import pytest
-from perks.cli.campaigns import campaign_group
 from pydantic_core import PydanticUndefined
 
 from perks.campaigns.cli_options import flag
 from perks.campaigns.forms import CampaignForm
 from perks.campaigns.schema import FIELDS, default, door, limits, split_list
+from perks.cli.campaigns import campaign_group
 from perks.web.openapi import document
 from tests.conftest import AuthActions, gen_token, gen_user
 

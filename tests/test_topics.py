@@ -1,15 +1,23 @@
-"""Topic taxonomy and inference: synthetic bios, taxonomy validation, and a hand-labelled check."""
+"""Topic taxonomy and inference: synthetic bios, taxonomy validation, the operator's taxonomy,
+and the hand-labelled check (tests/topic_quality.py)."""
 
-import csv
 import json
-from pathlib import Path
 
 import pytest
 
 from perks.paths import SHARED_BOTS_DIR, TAXONOMY_PATH
-from perks.topics import TopicDef, TopicInferrer, TopicMatch, load_taxonomy, weight_for
-
-LABELS_PATH = Path(__file__).parent / "data" / "topic_labels.csv"
+from perks.topics import (
+    TopicDef,
+    TopicInferrer,
+    TopicMatch,
+    fingerprint,
+    load_taxonomy,
+    missing_slugs,
+    suggest_slugs,
+    unknown_slugs_message,
+    weight_for,
+)
+from perks.topics.language import LANGUAGES
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +38,13 @@ def write_taxonomy(tmp_path, topics):
 def test_bundled_taxonomy_is_valid():
     topics = load_taxonomy()
     assert len(topics) >= 45
-    assert all(8 <= len(topic.keywords) <= 25 for topic in topics)
+    assert all(len(topic.keywords) >= 25 for topic in topics)
     assert load_taxonomy(TAXONOMY_PATH) == topics
+    assert sum(n for t in topics for _l, n in t.languages) == sum(len(t.keywords) for t in topics)
+    # Words in each of the pool's main languages for nearly every topic.
+    for language in ("es", "pt", "it", "fr", "de"):
+        having = [t.slug for t in topics if dict(t.languages).get(language)]
+        assert len(having) >= len(topics) - 2, language
 
 
 @pytest.mark.parametrize(
@@ -51,6 +64,14 @@ def test_bundled_taxonomy_is_valid():
         ("half marathon finisher", "running"),
         ("@nikerunning fan, runner", "running"),
         ("love #vegan_food", "vegan-food"),
+        ("Periodista y bluesman", "news"),
+        ("Jornalista e apresentadora", "news"),
+        ("Réalisatrice et scénariste", "film"),
+        ("Fußball und Bier", "football"),
+        ("Staff writer at @nytimes", "news"),
+        ("Cubs fan", "baseball"),
+        ("🎵music lover🎶", "music"),
+        ("Torcedor do #GALO", "football"),
     ],
 )
 def test_keyword_forms_match(inferrer, bio, expected):
@@ -59,7 +80,8 @@ def test_keyword_forms_match(inferrer, bio, expected):
 
 @pytest.mark.parametrize(
     "bio",
-    ["", "   ", "Smartypants at heart", "I like turtles", "starting over", "😀🎉", None],
+    ["", "   ", "Smartypants at heart", "I like turtles", "starting over", "😀🎉", None,
+     "US$5 a day", "$outhlake forever"],
 )
 def test_no_topic_words_give_no_topics(inferrer, bio):
     assert inferrer.infer([bio]) == [[]]
@@ -155,43 +177,128 @@ def test_load_taxonomy_rejects_bad_files(tmp_path, topics, message):
         load_taxonomy(write_taxonomy(tmp_path, topics))
 
 
-def test_keywords_longer_than_three_words_are_rejected():
-    taxonomy = [TopicDef("dogs", "Dogs", ("adopt don't shop",))]
-    with pytest.raises(ValueError, match="1 to 3 words"):
+def test_keywords_longer_than_five_words_are_rejected():
+    taxonomy = [TopicDef("dogs", "Dogs", ("adopt a dog and don't shop",))]
+    with pytest.raises(ValueError, match="1 to 5 words"):
         TopicInferrer(taxonomy)
 
 
-def read_bios(source):
-    """Bios by account id from one of the research files (CSV, or a JSON array of tweets)."""
-    path = SHARED_BOTS_DIR / source
-    if path.suffix == ".json":
-        with path.open(encoding="utf-8") as handle:
-            return {
-                str(t["user"]["id"]): t["user"].get("description") or "" for t in json.load(handle)
-            }
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        return {row["id"]: row.get("description") or "" for row in csv.DictReader(handle)}
+def test_ties_go_to_the_topic_the_text_names_first(inferrer):
+    [matches] = inferrer.infer(["Photographer and cyclist"])
+    [reverse] = inferrer.infer(["cyclist and photographer"])
+    assert matches[0].weight == reverse[0].weight
+    assert matches[0].slug == "photography" and reverse[0].slug == "cycling"
+
+
+def test_a_text_holding_the_separator_stays_one_text(inferrer):
+    results = inferrer.infer(["coffee\x1ewine", "yoga"])
+    assert [[m.slug for m in r] for r in results] == [["coffee", "wine"], ["yoga"]]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("the best coffee in the world and my dog", "en"),
+    ("amo il calcio e la musica di chi non si arrende", "it"),
+    ("soy de la ciudad y me gusta el fútbol", "es"),
+    ("sou mãe e não sei cozinhar muito bem", "pt"),
+    ("ich bin der Meinung und das ist gut", "de"),
+    ("je suis le roi et la reine des chats", "fr"),
+    ("привет всем друзьям", "ru"),
+    ("hello", "und"),
+    ("", "und"),
+])
+def test_language_guess(inferrer, text, language):
+    assert inferrer.detect_languages([text]) == [language]
+    assert language in (*LANGUAGES, "ru", "und")
+
+
+def test_languages_and_topics_in_one_pass_agree_with_infer(inferrer):
+    texts = ["Periodista y bluesman", "amo il caffè", None]
+    topics, languages = inferrer.infer_with_languages(texts)
+    assert topics == inferrer.infer(texts)
+    assert len(languages) == 3
+
+
+def test_keyword_groups_by_language_and_extend_mode(tmp_path, monkeypatch):
+    custom = write_taxonomy(tmp_path, [
+        {"slug": "tea", "label": "Tea", "keywords": {"en": ["tea", "matcha"], "it": ["tè"]}},
+        {"slug": "coffee", "label": "Coffee & espresso", "keywords": ["cortado"]},
+    ])
+    monkeypatch.setenv("PERKS_TAXONOMY_PATH", str(custom))
+    topics = {t.slug: t for t in load_taxonomy()}
+    bundled = {t.slug: t for t in load_taxonomy(TAXONOMY_PATH)}
+    assert set(topics) == set(bundled) | {"tea"}
+    assert topics["tea"].keywords == ("tea", "matcha", "tè")
+    assert topics["tea"].languages == (("en", 2), ("it", 1))
+    assert topics["coffee"].label == "Coffee & espresso"
+    assert topics["coffee"].keywords[-1] == "cortado"
+    assert set(bundled["coffee"].keywords) < set(topics["coffee"].keywords)
+    assert fingerprint(topics.values()) != fingerprint(bundled.values())
+    [matches] = TopicInferrer().infer(["un tè e un cortado"])
+    assert {m.slug for m in matches} == {"tea", "coffee"}
+
+
+def test_replace_mode_is_the_whole_taxonomy(tmp_path, monkeypatch):
+    custom = write_taxonomy(tmp_path, [{"slug": "tea", "label": "Tea", "keywords": ["tea"]}])
+    monkeypatch.setenv("PERKS_TAXONOMY_PATH", str(custom))
+    monkeypatch.setenv("PERKS_TAXONOMY_MODE", "replace")
+    assert [t.slug for t in load_taxonomy()] == ["tea"]
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("PERKS_TAXONOMY_MODE", "merge", "PERKS_TAXONOMY_MODE must be one of extend, replace"),
+    ("PERKS_TAXONOMY_PATH", "/nonexistent/taxonomy.json", "no taxonomy file at"),
+])
+def test_bad_taxonomy_settings_say_what_is_wrong(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=message):
+        load_taxonomy()
+
+
+def test_fingerprint_follows_content_not_identity():
+    one = load_taxonomy(TAXONOMY_PATH)
+    assert fingerprint(one) == fingerprint(load_taxonomy(TAXONOMY_PATH))
+    changed = [*one[:-1], TopicDef(one[-1].slug, one[-1].label, one[-1].keywords[:-1])]
+    assert fingerprint(changed) != fingerprint(one)
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("coffe", "coffee"), ("basket", "basketball"), ("vegan", "vegan-food"),
+    ("Crypto-currency", "crypto"), ("sofware-development", "software-development"),
+])
+def test_suggestions_for_unknown_slugs(typed, expected):
+    slugs = [t.slug for t in load_taxonomy()]
+    assert expected in suggest_slugs(typed, slugs)
+
+
+def test_unknown_slugs_message_names_each_with_its_suggestion():
+    message = unknown_slugs_message(["coffe", "zzzz"], ["coffee", "wine"])
+    assert message == "not in the taxonomy: coffe (did you mean coffee?), zzzz"
+
+
+def test_missing_slugs_per_key():
+    taxonomy = [TopicDef("coffee", "Coffee", ("coffee",)), TopicDef("wine", "Wine", ("wine",))]
+    assert missing_slugs({1: ["coffee"], 2: ["tea", "wine", "knitting"]}, taxonomy) == {
+        2: ["tea", "knitting"]}
 
 
 @pytest.mark.shared_data
-def test_precision_and_recall_on_hand_labelled_genuine_bios(inferrer):
+@pytest.mark.parametrize("split", ["holdout", "tune"])
+def test_precision_and_recall_on_hand_labelled_genuine_bios(inferrer, split):
+    """Per split and language; the figures are what `python tests/topic_quality.py` prints."""
     if not SHARED_BOTS_DIR.is_dir():
         pytest.skip(f"research datasets not found at {SHARED_BOTS_DIR}")
-    with LABELS_PATH.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    bios = {source: read_bios(source) for source in {row["source"] for row in rows}}
-    texts = [bios[row["source"]][row["id"]] for row in rows]
-    gold = [set() if row["labels"] == "none" else set(row["labels"].split(";")) for row in rows]
-    inferred = [[m.slug for m in matches] for matches in inferrer.infer(texts)]
+    from tests.topic_quality import evaluate, read_labels, table
 
-    with_topics = [(slugs, labels) for slugs, labels in zip(inferred, gold, strict=True) if slugs]
-    precision = sum(slugs[0] in labels for slugs, labels in with_topics) / len(with_topics)
-    recovered = sum(len(labels & set(slugs)) for slugs, labels in zip(inferred, gold, strict=True))
-    recall = recovered / sum(len(labels) for labels in gold)
-    print(
-        f"\ntop-topic precision {precision:.3f} over {len(with_topics)} accounts with a topic; "
-        f"recall in top 3 {recall:.3f} over {sum(map(len, gold))} labels"
-    )
-    assert len(rows) >= 300
-    assert precision >= 0.72  # measured 0.80 on 305 accounts
-    assert recall >= 0.50  # measured 0.57
+    rows = read_labels(split)
+    overall, by_language, _details = evaluate(rows, inferrer)
+    print(f"\n{split}\n" + table(overall, by_language))
+    assert len(read_labels("all")) >= 600 and len(rows) >= 200
+    assert overall.precision >= FLOORS[split][0] and overall.recall >= FLOORS[split][1]
+    for language, figures in by_language.items():
+        if figures.accounts >= 20 and language != "und":
+            assert figures.precision >= 0.70 and figures.recall >= 0.60, language
+
+
+# Measured 0.85 / 0.78 held out and 0.85 / 0.81 on the tuning part (docs/topics.md), less a
+# margin, so a keyword edit that costs quality fails here.
+FLOORS = {"holdout": (0.82, 0.74), "tune": (0.82, 0.77)}

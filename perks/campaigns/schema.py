@@ -137,8 +137,10 @@ class CampaignFields(BaseModel):
         known = (info.context or {}).get("topic_slugs")
         unknown = sorted(set(value) - set(known)) if known is not None else []
         if unknown:
-            raise PydanticCustomError("campaign", "not in the taxonomy: {unknown}",
-                                      {"unknown": ", ".join(unknown)})
+            from perks.topics import unknown_slugs_message  # "did you mean …" from one place
+
+            raise PydanticCustomError("campaign", "{message}",
+                                      {"message": unknown_slugs_message(unknown, sorted(known))})
         return list(dict.fromkeys(value))
 
     @field_validator("bot_strictness")

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from perks.campaigns.schema import STRICTNESS, CampaignFields, problems, validate_campaign
 from perks.models import Campaign, Topic, utcnow
+from perks.topics import current_taxonomy
 
 __all__ = ["STRICTNESS", "CampaignError", "create_campaign", "update_campaign", "get_campaign",
            "list_campaigns", "find_campaign", "check_campaign", "topic_choices"]
@@ -30,9 +31,13 @@ class CampaignError(ValueError):
 
 
 def topic_choices(session: Session) -> list[tuple[str, str]]:
-    """(slug, label) for every taxonomy topic, by label: the form's topic options."""
+    """(slug, label) for every taxonomy topic, by label: the form's topic options. A slug the
+    taxonomy in force no longer has stays in the table (imported topics may name it) but is
+    not offered."""
+    current = {topic.slug for topic in current_taxonomy()}
     return [(slug, label) for slug, label in
-            session.execute(select(Topic.slug, Topic.label).order_by(Topic.label))]
+            session.execute(select(Topic.slug, Topic.label).order_by(Topic.label))
+            if slug in current]
 
 
 def check_campaign(*, session: Session, brand_id: int, data: dict[str, Any] | str | bytes,

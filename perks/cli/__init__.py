@@ -20,15 +20,16 @@ from perks.cli import (
     review,
     scoring,
     setup,
+    topics,
 )
 
 if TYPE_CHECKING:
     from flask import Flask
 
-# In flow order: set-up, import, accounts, scoring, detection, campaigns, review, privacy,
+# In flow order: set-up, import, accounts, scoring, topics, detection, campaigns, review, privacy,
 # users and tokens, the benchmark.
-MODULES = (setup, importing, accounts, scoring, detection, campaigns, review, privacy, auth,
-           bench)
+MODULES = (setup, importing, accounts, scoring, topics, detection, campaigns, review, privacy,
+           auth, bench)
 
 
 def commands() -> list[click.Command]:

@@ -91,12 +91,15 @@ def campaign_list_command(brand: str | None, as_json: bool) -> None:
 
     from perks.campaigns.store import list_campaigns
     from perks.models import Brand
+    from perks.topics import current_taxonomy, missing_slugs
 
     with prepared_session() as session:
         brand_id = _brand(session, brand).id if brand else None
         names = dict(session.execute(select(Brand.id, Brand.name)).all())
-        rows = [campaign_dict(c, names.get(c.brand_id))
-                for c in list_campaigns(session=session, brand_id=brand_id)]
+        campaigns = list_campaigns(session=session, brand_id=brand_id)
+        gone = missing_slugs({c.id: c.topics for c in campaigns}, current_taxonomy())
+        rows = [campaign_dict(c, names.get(c.brand_id)) | {"missing_topics": gone.get(c.id, [])}
+                for c in campaigns]
     if as_json:
         echo_json(rows)
         return
@@ -105,6 +108,10 @@ def campaign_list_command(brand: str | None, as_json: bool) -> None:
     for row in rows:
         click.echo(f"{row['id']:>5}  {row['name']}  ({row['brand']}; {row['quantity']} perks; "
                    f"topics {', '.join(row['topics'])})")
+        if row["missing_topics"]:
+            gone_text = ", ".join(row["missing_topics"])
+            click.echo(f"       topics no longer in the taxonomy: {gone_text} "
+                       "(edit the campaign or restore them in the taxonomy file)")
 
 
 def _campaign(session: Any, ref: str) -> "Campaign":

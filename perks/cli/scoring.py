@@ -70,6 +70,9 @@ def summary_lines(summary: "ScoreSummary") -> list[str]:
         f"{state} {count:,}" for state, count in summary.confidence.items()))
     lines.append(f"  topics: {summary.topics_inferred:,} inferred for "
                  f"{summary.accounts_with_topics:,} accounts; imported topics kept")
+    if summary.taxonomy_changed:
+        lines.append(f"  taxonomy changed since the last run: topics re-inferred with "
+                     f"{summary.taxonomy_fingerprint}")
     if summary.bots == "scored":
         lines.append(f"  bots: {summary.bots_flagged:,} flagged (model "
                      f"{summary.bot_model_version})")

@@ -23,6 +23,7 @@ from perks.importing.records import RowError, normalize_record
 from perks.models import Account, AccountTopic, ImportRun, Person, utcnow
 from perks.privacy.minors import probable_minor
 from perks.privacy.suppression import SuppressionIndex
+from perks.topics import unknown_slugs_message
 
 BATCH_SIZE = 2000
 ANALYZE_AT_BATCHES = {5, 25, 125, 625}  # 10k, 50k, 250k, 1.25M rows
@@ -194,7 +195,7 @@ class _BatchWriter:
     def check_topics(self, record: dict[str, Any]) -> None:
         unknown = sorted(set(record["topics"] or ()) - self.topic_ids.keys())
         if unknown:
-            raise RowError("topics", f"not in the taxonomy: {', '.join(unknown[:5])}")
+            raise RowError("topics", unknown_slugs_message(unknown[:5], self.topic_ids.keys()))
 
     def add(self, record: dict[str, Any]) -> None:
         key = (record["platform"], record["platform_id"])

@@ -39,8 +39,13 @@ from perks.accounts import sync_topics, topic_ids_by_slug
 from perks.models import Account, ScoreSnapshot, utcnow
 from perks.scoring import influence
 from perks.scoring.influence import CONFIDENCE_STATES, InfluenceInputs, score_influence
-from perks.scoring.topic_rows import PreserialisedJSON, topic_text, write_inferred_topics
-from perks.topics import TopicInferrer
+from perks.scoring.topic_rows import (
+    PreserialisedJSON,
+    record_taxonomy,
+    topic_text,
+    write_inferred_topics,
+)
+from perks.topics import TopicInferrer, fingerprint
 
 MOVED_POINTS = 10.0  # the report counts accounts whose score moved by more than this
 ACCOUNT = Account.__table__
@@ -61,6 +66,8 @@ class ScoreSummary:
     topics_inferred: int = 0  # inferred account-topic rows written
     accounts_with_topics: int = 0  # accounts given at least one inferred topic
     imported_topics_kept: int = 0  # inferred matches skipped because the import gave the topic
+    taxonomy_fingerprint: str = ""
+    taxonomy_changed: bool | None = None  # since the last run; None: no earlier run recorded
     bots: str = "not run"  # "scored", or why bot probabilities were left untouched
     bot_model_version: str | None = None
     bots_flagged: int | None = None
@@ -135,6 +142,10 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
         session.commit()
         if progress:
             progress(len(rows))
+    # Every run re-infers every account, so after it the stored topics match this taxonomy.
+    summary.taxonomy_changed = record_taxonomy(session, inferrer.taxonomy)
+    summary.taxonomy_fingerprint = fingerprint(inferrer.taxonomy)
+    session.commit()
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -19,6 +19,7 @@ from perks.campaigns.forms import CampaignForm
 from perks.campaigns.store import CampaignError, get_campaign, list_campaigns, topic_choices
 from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
+from perks.topics import current_taxonomy, missing_slugs
 from perks.web.access import EVERYONE, MANAGERS, roles_required
 from perks.web.responses import export_response
 
@@ -38,7 +39,8 @@ def _own_campaign(campaign_id: int):
 @roles_required(*EVERYONE)
 def index():
     campaigns = list_campaigns(session=get_session(), brand_id=current_user.brand_id)
-    return render_template("campaigns/index.html", campaigns=campaigns)
+    missing = missing_slugs({c.id: c.topics for c in campaigns}, current_taxonomy())
+    return render_template("campaigns/index.html", campaigns=campaigns, missing=missing)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
