@@ -155,7 +155,7 @@ def test_the_api_returns_every_problem_in_one_answer(app, doors):
     assert answer.get_json()["problems"] == {
         "name": "required",
         "quantity": "must be at least 1",
-        "topics": "not in the taxonomy: knitting",
+        "topics": "not in the taxonomy: knitting (did you mean diy?)",
         "min_topic_weight": "must be a number",
         "score_max": "must not be below the lower end (70)",
         "languages": "'english!' is not a language code such as en or pt-br",

@@ -164,7 +164,7 @@ def test_another_brands_campaign_is_not_found(session):
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"topics": []}, "topics", "pick at least one"),
-    ({"topics": ["knitting"]}, "topics", "not in the taxonomy: knitting"),
+    ({"topics": ["knitting"]}, "topics", "not in the taxonomy: knitting (did you mean diy?)"),
     ({"quantity": 0}, "quantity", "must be at least 1"),
     ({"score_min": 80, "score_max": 20}, "score_max", "must not be below the lower end (80)"),
     ({"languages": ["english!"]}, "languages", "'english!' is not a language code"),

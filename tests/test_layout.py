@@ -202,11 +202,10 @@ def test_the_migration_fast_path_agrees_with_alembic(tmp_path):
     migrate(engine)
     assert stored_revisions(engine) == schema_heads()
     with engine.begin() as connection:  # one revision back: the fast path must not skip
-        connection.execute(text("DROP TABLE api_token"))
-        connection.execute(text("DROP TABLE login_failure"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+        connection.execute(text("DROP TABLE taxonomy_state"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
     migrate(engine)
     assert stored_revisions(engine) == schema_heads()
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM api_token")).scalar() == 0
+        assert connection.execute(text("SELECT count(*) FROM taxonomy_state")).scalar() == 0
     engine.dispose()

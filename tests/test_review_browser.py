@@ -26,7 +26,7 @@ def browser():
 
 def _why_not(page, base, campaign_url, handle) -> str:
     page.goto(f"{base}{campaign_url}?handle={handle}")
-    return page.locator("p.why-not").inner_text()
+    return page.locator(".why-not").inner_text()
 
 
 def test_reviewer_clears_two_accounts_and_the_shortlist_changes(served, browser):

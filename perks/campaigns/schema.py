@@ -137,10 +137,12 @@ class CampaignFields(BaseModel):
         known = (info.context or {}).get("topic_slugs")
         unknown = sorted(set(value) - set(known)) if known is not None else []
         if unknown:
-            from perks.topics import unknown_slugs_message  # "did you mean …" from one place
+            # "did you mean …" from one place; it also looks at the topics' keywords
+            from perks.topics import current_taxonomy, unknown_slugs_message
 
+            topics = [t for t in current_taxonomy() if t.slug in known] or sorted(known)
             raise PydanticCustomError("campaign", "{message}",
-                                      {"message": unknown_slugs_message(unknown, sorted(known))})
+                                      {"message": unknown_slugs_message(unknown, topics)})
         return list(dict.fromkeys(value))
 
     @field_validator("bot_strictness")
