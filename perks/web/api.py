@@ -20,6 +20,7 @@ from perks.web.api_shapes import CampaignIn, DecisionIn
 from perks.web.campaigns import export_response
 from perks.web.extensions import CurrentUser
 from perks.web.openapi import document
+from perks.web.params import int_arg
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 200
@@ -34,7 +35,6 @@ def _bearer_user() -> None:
     session = get_session()
     user = user_for_token(session=session, secret=secret.strip())
     if user is not None:
-        session.commit()  # last_used_at
         from perks.models import Brand
 
         brand = session.get(Brand, user.brand_id)
@@ -68,12 +68,7 @@ _REASONS = {400: "Bad Request", 404: "Not Found", 409: "Conflict", 422: "Unproce
 
 
 def _int_arg(name: str, default: int, *, low: int = 1, high: int = 10**9) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        abort(400, f"{name} must be a whole number from {low} to {high}")
-    return int(raw)
+    return int_arg(name, default, low=low, high=high)  # type: ignore[return-value]
 
 
 def _json_body() -> bytes:
