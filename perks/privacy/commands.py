@@ -1,4 +1,6 @@
-"""CLI: `perks forget HANDLE`, `perks optout PATH`. Thin: one session, one call, print."""
+"""CLI: `perks forget HANDLE`, `perks optout PATH`. Thin: one session, one call, print.
+
+They run on the server, so they are operator acts: they erase accounts for every brand."""
 
 import getpass
 from pathlib import Path
@@ -7,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from perks.cli_support import echo_json, json_option, prepared_session
+from perks.db import checkpoint, get_engine
 from perks.privacy.forget import forget_account
 from perks.privacy.optout import optout_file
 
@@ -29,6 +32,7 @@ def forget_command(handle: str, platform: str | None, as_json: bool) -> None:
         result = forget_account(session=session, handle=handle, platform=platform,
                                 actor=_actor())
         session.commit()
+    checkpoint(get_engine())  # the erased rows leave the WAL too
     if as_json:
         echo_json(result.as_dict())
         return
@@ -52,6 +56,7 @@ def optout_command(path: Path, as_json: bool) -> None:
         except UnicodeDecodeError:
             raise click.ClickException(f"{path} is not UTF-8 text") from None
         session.commit()
+    checkpoint(get_engine())
     if as_json:
         echo_json(result.as_dict())
         return
