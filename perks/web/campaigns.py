@@ -33,6 +33,7 @@ from perks.campaigns.store import (
 from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
 from perks.web.access import EVERYONE, MANAGERS, roles_required
+from perks.web.params import id_list, page_arg
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 PER_PAGE = 50
@@ -107,7 +108,7 @@ def show(campaign_id: int):
     sort = request.args.get("sort", "rank")
     status = request.args.get("status", "")
     statuses = (status,) if status in allocation.status_counts(session, campaign) else None
-    page = allocation.shortlist_page(session, campaign, page=request.args.get("page", 1, type=int),
+    page = allocation.shortlist_page(session, campaign, page=page_arg(),
                                      per_page=PER_PAGE, statuses=statuses, sort=sort)
     handle = request.args.get("handle", "").strip()[:100]
     answer = (why_not.why_not(session, campaign, handle, bot_threshold=threshold)
@@ -138,7 +139,7 @@ def refresh(campaign_id: int):
 def decide(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
-    ids = [int(x) for x in request.form.getlist("account_id") if x.isdigit()]
+    ids = id_list("account_id")
     action = request.form.get("action")
     try:
         if action == "approve":
