@@ -212,6 +212,47 @@ def user_create_command(email: str, brand: str, role: str, as_json: bool) -> Non
         click.echo(f"Created {created['email']} ({created['role']}) for {created['brand']}")
 
 
+def _existing_user(session, email: str):
+    from perks.users import find_user
+
+    user = find_user(session=session, email=email)
+    if user is None:
+        raise click.ClickException(f"no user with the email {email}")
+    return user
+
+
+@user_group.command("password")
+@click.argument("email")
+@with_appcontext
+def user_password_command(email: str) -> None:
+    """Set a user's password (PERKS_PASSWORD or a prompt); ends all their sessions."""
+    from perks.users import set_password
+
+    password = os.environ.get("PERKS_PASSWORD") or click.prompt(
+        "New password", hide_input=True, confirmation_prompt=True)
+    with prepared_session() as session:
+        try:
+            set_password(session=session, user=_existing_user(session, email), password=password,
+                         hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+    click.echo(f"Password of {email} changed; every session of it has ended.")
+
+
+@user_group.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def user_deactivate_command(email: str) -> None:
+    """Stop a user from logging in; ends their sessions, and their API tokens stop working."""
+    from perks.users import deactivate
+
+    with prepared_session() as session:
+        deactivate(session=session, user=_existing_user(session, email))
+        session.commit()
+    click.echo(f"{email} is deactivated.")
+
+
 def _safe_url(url: str) -> str:
     """The database URL without a password, for printing."""
     from sqlalchemy.engine import make_url

@@ -1,11 +1,12 @@
 """One rate limiter, for login and for the public removal form, that holds under parallel
 requests from every worker and host on the same database.
 
-Each attempt is first recorded, one row per rule it counts against, and committed; only then
-are the rows counted. Parallel requests each see at least every attempt committed before their
-count, so the k-th attempt to commit counts at least k and no more than `limit` get through
-(an attempt that is refused removes its rows again, which only makes later counts smaller than
-they could be, never the passed ones uncounted). A database rather than Flask-Limiter: its
+An attempt is one transaction: record a row under each key it counts against, count each key's
+rows in its window, remove the rows again if a count is past its limit, commit. Attempts on the
+same key are serialised, by SQLite's single writer (the insert takes the write lock and holds it
+to the commit) and on PostgreSQL by a transaction-scoped advisory lock per key, so each count
+sees every earlier attempt and exactly `limit` get through, however many arrive at once. A
+database rather than Flask-Limiter: its
 shared backends are Redis or memcached, which a fresh install does not have, and its memory
 backend is per worker process, so `perks serve`'s workers would each allow the limit.
 
@@ -18,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlmodel import Session
 
 from perks.db import best_effort
@@ -86,13 +87,16 @@ def attempt(*, session: Session, keys: list[tuple[Rule, str]],
             limits: dict[str, int] | None = None, now: datetime | None = None) -> Attempt:
     """Count one attempt against every key and say whether all are within their limits.
 
-    Commits the session (other requests must see the attempt before it is judged): call it
-    before anything else is written. `limits` overrides rules' limits by name (tests).
+    Commits the session (the next attempt must see this one): call it before anything else is
+    written. `limits` overrides rules' limits by name (tests).
     """
     now = now or utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        for _, k in sorted(keys, key=lambda pair: pair[1]):  # one order: no deadlocks
+            session.execute(text("SELECT pg_advisory_xact_lock(:lock)"),
+                            {"lock": int(k[:15], 16)})
     rows = session.execute(insert(RateLimitHit).returning(RateLimitHit.id),
                            [{"key_hash": k, "at": now} for _, k in keys]).scalars().all()
-    session.commit()
     result = Attempt(True, list(rows))
     for rule, k in keys:
         limit = (limits or {}).get(rule.name, rule.limit)

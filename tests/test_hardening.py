@@ -25,7 +25,7 @@ from perks.importing import import_file
 from perks.models import Account, Campaign, RemovalRequest, ShortlistEntry
 from perks.platforms import canonical_platform
 from perks.privacy.removal import submit_removal
-from tests.conftest import TEST_PASSWORD, gen_token, gen_user, make_test_app
+from tests.conftest import TEST_PASSWORD, AuthActions, gen_token, gen_user, make_test_app
 from tests.security_support import A_EMAIL, B_EMAIL, bearer, build_world, login
 from tests.test_privacy import _rows
 
@@ -228,6 +228,23 @@ def test_password_change_and_deactivation_end_sessions(app, change):
     assert client.get("/").status_code == 302
 
 
+def test_cli_password_change_and_deactivation_end_sessions(app):
+    client = app_login(app, A_EMAIL)
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["user", "password", A_EMAIL], env={"PERKS_PASSWORD": "aaaaaaaaaa"})
+    assert weak.exit_code != 0 and "too easy to guess" in weak.output
+    assert client.get("/").status_code == 200  # a refused change ends nothing
+    done = runner.invoke(args=["user", "password", A_EMAIL],
+                         env={"PERKS_PASSWORD": "another long passphrase"})
+    assert done.exit_code == 0, done.output
+    assert client.get("/").status_code == 302
+    again = app.test_client()
+    assert AuthActions(again).login(password="another long passphrase").status_code == 302
+    assert runner.invoke(args=["user", "deactivate", A_EMAIL]).exit_code == 0
+    assert again.get("/").status_code == 302
+    assert runner.invoke(args=["user", "deactivate", "nobody@x.example"]).exit_code != 0
+
+
 def test_a_session_older_than_the_maximum_age_stops_loading(app):
     from perks.web.extensions import load_user
 
@@ -299,8 +316,8 @@ def _in_parallel(count, call):
 def test_parallel_logins_do_not_pass_the_limit(db_app):
     gen_user(db_app, email=A_EMAIL)
     codes = _in_parallel(30, lambda _i: _fail_login(db_app, A_EMAIL, "192.0.2.50"))
-    assert codes.count(200) <= throttle.LOGIN_PAIR.limit and set(codes) <= {200, 429}, codes
-    assert codes.count(200) >= 1
+    # Attempts on one key are serialised, so exactly the limit get through (the probe: 6 of 30).
+    assert codes.count(200) == throttle.LOGIN_PAIR.limit and codes.count(429) == 25, codes
 
 
 def test_removal_is_limited_per_handle_and_overall_across_addresses(sqlite_url, tmp_path):
