@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A login, remembered or not, lasts two weeks at most (perks.web.extensions checks it).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "SESSION_MAX_AGE": timedelta(days=14),
         "WTF_CSRF_ENABLED": True,
     }
     config.update(overrides or {})

@@ -6,23 +6,34 @@ argument.
 """
 
 import ast
-from collections.abc import Iterator
+import logging
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
+log = logging.getLogger(__name__)
+BUSY_TIMEOUT_MS = 30_000
+BOOKKEEPING_TIMEOUT_MS = 1_000  # a bookkeeping write waits at most this long for a lock
+
 
 def make_engine(url: str) -> Engine:
-    """An engine for a SQLite or PostgreSQL URL; SQLite gets WAL, foreign keys, busy timeout."""
+    """An engine for a SQLite or PostgreSQL URL; SQLite gets WAL, foreign keys, busy timeout,
+    secure delete, and a file only its owner can read."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _create_private_file(make_url(url).database)
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
@@ -34,9 +45,57 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")  # SQLite leaves them off unless asked
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows (a forgotten account) are overwritten, not left readable in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _create_private_file(database: str | None) -> None:
+    # Like the secret key, the database is for perks' own user only. SQLite gives its -wal and
+    # -shm files the database file's mode, so creating it 0600 covers them too.
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+
+
+def checkpoint(engine: Engine) -> None:
+    """After erasing personal data: copy SQLite's WAL into the database file and empty it, so
+    the erased rows are not left readable in the WAL (a no-op on PostgreSQL). Best-effort: a
+    reader holding an old snapshot can keep some frames until the next checkpoint."""
+    if engine.dialect.name == "sqlite":
+        best_effort(engine, lambda c: c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)"),
+                    what="WAL checkpoint")
+
+
+def best_effort(engine: Engine, write: Callable[[Connection], object], *, what: str) -> bool:
+    """Run a bookkeeping write (a token's last use, old rate-limit rows) in its own short
+    transaction that waits at most BOOKKEEPING_TIMEOUT_MS for a lock; on any database error
+    log it and go on. Such writes must never fail or stall the request that makes them."""
+    try:
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={BOOKKEEPING_TIMEOUT_MS}")
+            try:
+                if not sqlite:
+                    connection.exec_driver_sql(
+                        f"SET LOCAL lock_timeout = '{BOOKKEEPING_TIMEOUT_MS}ms'")
+                write(connection)
+                connection.commit()
+            finally:
+                if sqlite:
+                    connection.rollback()
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return True
+    except SQLAlchemyError as error:
+        log.warning("%s skipped: %s", what, str(error).splitlines()[0])
+        return False
 
 
 def alembic_config(engine: Engine) -> "AlembicConfig":

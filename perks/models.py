@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
-from perks.auth import ROLES  # noqa: F401  (re-exported: the user table's vocabulary)
+from perks.auth import BRAND_ROLES, ROLES  # noqa: F401  (re-exported)
 from perks.review import REVIEW_DECISIONS  # noqa: F401  (re-exported)
 
 
@@ -48,6 +48,8 @@ class User(SQLModel, table=True):
     role: str = Field(default="manager", max_length=20)
     brand_id: int = Field(foreign_key="brand.id", index=True)
     is_active: bool = True
+    # Bumped on logout, password change and deactivation: older session cookies stop loading.
+    session_version: int = 0
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -338,9 +340,9 @@ class RemovalRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(default="twitter", max_length=30)
-    handle: str | None = Field(default=None, max_length=100)
+    handle: str | None = Field(default=None, max_length=1000)  # encrypted (perks.privacy.sealed)
     handle_hash: str = Field(max_length=64)
-    contact_email: str | None = Field(default=None, max_length=320)
+    contact_email: str | None = Field(default=None, max_length=1000)  # encrypted too
     status: str = Field(default="pending", max_length=20, index=True)
     client_hash: str = Field(max_length=64, index=True)  # salted hash of the IP, for the limit
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -363,11 +365,13 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
-class LoginFailure(SQLModel, table=True):
-    """A failed login, keyed by a salted hash of email and client address (perks.auth.throttle)."""
+class RateLimitHit(SQLModel, table=True):
+    """One attempt counted against one limiter key: a salted hash, never an email or address
+    in clear (perks.auth.throttle)."""
 
-    __tablename__ = "login_failure"
+    __tablename__ = "rate_limit_hit"
+    __table_args__ = (Index("ix_rate_limit_hit_key_hash_at", "key_hash", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    key_hash: str = Field(max_length=64, index=True)
+    key_hash: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow, index=True)

@@ -48,7 +48,8 @@ def build_world(app, *, b_role: str = "admin") -> World:
         brand_a = get_or_create_brand(session=session, name="Brand A")
         decisions.decide(session=session, brand_id=brand_a.id, account_id=ids["pia"],
                          decision="genuine", note=A_NOTE, user_id=1, expected_version=0)
-        request = submit_removal(session=session, handle="ben", client_ip="192.0.2.1")
+        request = submit_removal(session=session, handle="ben", client_ip="192.0.2.1",
+                                 secret=app.config["SECRET_KEY"])
         session.commit()
         campaign_id, request_id = campaign.id, request.id
     a_token = gen_token(app, email=A_EMAIL, name=A_TOKEN_NAME)

@@ -25,7 +25,7 @@ from perks.models import (
 from perks.privacy import forget_account, is_suppressed, probable_minor, suppress
 from perks.privacy.minors import minor_evidence
 from perks.privacy.optout import read_handles
-from perks.privacy.removal import RateLimited, submit_removal
+from perks.privacy.removal import pending_requests, submit_removal
 from tests.test_campaigns import gen_campaign
 
 OBSERVED = datetime(2025, 3, 1, tzinfo=UTC)
@@ -153,7 +153,7 @@ def test_forget_erases_derived_rows_and_reimport_keeps_it_gone(session, tmp_path
 
     result = forget_account(session=session, handle="@ANA", actor="dpo@brand-a.example")
     session.commit()
-    assert result.accounts == 1 and result.suppressed_keys == 2
+    assert result.accounts == 1 and result.suppressed_keys == 3  # id, handle, handle anywhere
     assert result.erased["account_topic"] == 1 and result.erased["shortlist_entry"] == 1
     assert session.execute(select(func.count()).where(AccountTopic.account_id == ana)
                            ).scalar() == 0
@@ -259,22 +259,26 @@ def test_read_handles_accepts_lists_and_csv(text, handles, invalid):
 
 # --- removal requests, web and CLI --------------------------------------------------------
 
-def test_removal_requests_are_rate_limited_per_client(session):
-    for _ in range(2):
-        submit_removal(session=session, handle="ana", client_ip="10.0.0.1", limit=2)
-    with pytest.raises(RateLimited):
-        submit_removal(session=session, handle="ana", client_ip="10.0.0.1", limit=2)
-    submit_removal(session=session, handle="ana", client_ip="10.0.0.2", limit=2)
+def test_removal_requests_keep_no_handle_contact_or_address_in_clear(session):
+    for ip in ("10.0.0.1", "10.0.0.2"):
+        submit_removal(session=session, handle="ana", client_ip=ip, secret="s" * 20,
+                       contact_email="ana@example.org")
     session.commit()
-    hashes = set(session.execute(select(RemovalRequest.client_hash)).scalars())
-    assert len(hashes) == 2 and not any("10.0.0" in h for h in hashes)
+    rows = session.execute(select(RemovalRequest)).scalars().all()
+    stored = " ".join(f"{r.handle} {r.contact_email} {r.client_hash}" for r in rows)
+    assert len({r.client_hash for r in rows}) == 2
+    assert "10.0.0" not in stored and "ana" not in stored
+    assert [(p.handle, p.contact_email) for p in pending_requests(
+        session=session, secret="s" * 20)] == [("ana", "ana@example.org")] * 2
+    # Sealed under another key: unreadable, so it can only be rejected.
+    assert {p.handle for p in pending_requests(session=session, secret="t" * 20)} == {None}
 
 
 @pytest.fixture
 def privacy_app(sqlite_url, tmp_path):
     from tests.conftest import make_test_app
 
-    app = make_test_app(sqlite_url, tmp_path, REMOVAL_RATE_LIMIT=3)
+    app = make_test_app(sqlite_url, tmp_path, RATE_LIMITS={"removal": 3})
     with Session(app.extensions["perks_engine"], expire_on_commit=False) as session:
         gen_hostile_pool(session)
     yield app
@@ -294,8 +298,8 @@ def test_public_form_works_without_login_and_is_rate_limited(privacy_app):
     response = client.post("/removal", data={"handle": "mom"})
     assert response.status_code == 429 and b"Too many requests" in response.data
     with _session(privacy_app) as session:
-        assert sorted(session.execute(select(RemovalRequest.handle)).scalars()) == [
-            "ana", "ben", "nobody"]
+        assert sorted(p.handle for p in pending_requests(
+            session=session, secret=privacy_app.config["SECRET_KEY"])) == ["ana", "ben", "nobody"]
     bad = client.post("/removal", data={"handle": "", "contact_email": "nope"})
     assert bad.status_code == 200 and b"Not an email address." in bad.data
 
@@ -309,10 +313,10 @@ def _login(app, role):
     return client
 
 
-def test_admin_confirm_forgets_and_clears_the_request(privacy_app):
+def test_operator_confirm_forgets_and_clears_the_request(privacy_app):
     privacy_app.test_client().post("/removal", data={"handle": "@ana",
                                                      "contact_email": "ana@example.org"})
-    client = _login(privacy_app, "admin")
+    client = _login(privacy_app, "operator")
     page = client.get("/privacy/requests").data.decode()
     assert "@ana" in page and "ana@example.org" in page
     with _session(privacy_app) as session:
@@ -327,8 +331,8 @@ def test_admin_confirm_forgets_and_clears_the_request(privacy_app):
     assert "No pending requests." in client.get("/privacy/requests").data.decode()
 
 
-def test_admin_forgets_from_the_account_page(privacy_app):
-    client = _login(privacy_app, "admin")
+def test_operator_forgets_from_the_account_page(privacy_app):
+    client = _login(privacy_app, "operator")
     with _session(privacy_app) as session:
         ben = session.execute(select(Account.id).where(Account.screen_name == "ben")).scalar()
     unconfirmed = client.post(f"/privacy/accounts/{ben}/forget")
@@ -339,9 +343,10 @@ def test_admin_forgets_from_the_account_page(privacy_app):
         assert session.get(Account, ben) is None
 
 
-def test_non_admin_cannot_decide_or_forget(privacy_app):
+@pytest.mark.parametrize("role", ["admin", "manager"])
+def test_only_an_operator_decides_requests_or_forgets(privacy_app, role):
     privacy_app.test_client().post("/removal", data={"handle": "@ana"})
-    client = _login(privacy_app, "manager")
+    client = _login(privacy_app, role)
     with _session(privacy_app) as session:
         request_id = session.execute(select(RemovalRequest.id)).scalar()
         ben = session.execute(select(Account.id).where(Account.screen_name == "ben")).scalar()

@@ -19,7 +19,7 @@ from perks.review import decisions
 from perks.review.learning import retrain_with_reviews
 from perks.review.queue import queue_page
 from perks.review.threshold import threshold_view
-from tests.conftest import FAST_HASH
+from tests.conftest import FAST_HASH, TEST_PASSWORD
 from tests.test_campaigns import gen_campaign, gen_pool
 
 # handle: (topics, percentile, bot probability, extra). Flagged at 0.5: max, pia, ola (model)
@@ -49,7 +49,7 @@ def gen_review_pool(session: Session) -> dict[str, int]:
 
 def gen_reviewer(session: Session, email="rita@brand-a.example", brand="Brand A"):
     brand_row = get_or_create_brand(session=session, name=brand)
-    user = create_user(session=session, email=email, password="x" * 12, brand=brand_row,
+    user = create_user(session=session, email=email, password=TEST_PASSWORD, brand=brand_row,
                        role="reviewer", hash_method=FAST_HASH)
     session.commit()
     return user

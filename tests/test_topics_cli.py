@@ -4,9 +4,9 @@ removed slug, and "did you mean" where slugs are typed."""
 import json
 
 import pytest
-from perks.auth.users import get_or_create_brand
 from sqlmodel import Session
 
+from perks.auth.users import get_or_create_brand
 from perks.campaigns.store import CampaignError, create_campaign
 from perks.importing import import_records
 from perks.topics import load_taxonomy

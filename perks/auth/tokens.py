@@ -7,14 +7,17 @@ that space, and a fast hash keeps every API request cheap. Functions flush, neve
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
+from perks.db import best_effort
 from perks.models import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "perks_"  # noqa: S105 - not a secret: marks a leaked token for scanners
 NAME_MAX = 100
+TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often per token
 
 
 class TokenError(ValueError):
@@ -61,7 +64,8 @@ def revoke_token(*, session: Session, token_id: int, user_id: int | None = None)
 
 
 def user_for_token(*, session: Session, secret: str) -> User | None:
-    """The active user a live token belongs to (and marks it used), or None."""
+    """The active user a live token belongs to, or None. Marks the token used, best-effort in
+    its own short transaction: a busy database (an import) must not fail the call."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     token = session.exec(select(ApiToken).where(
@@ -71,5 +75,13 @@ def user_for_token(*, session: Session, secret: str) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or now - _aware(token.last_used_at) >= TOUCH_EVERY:
+        best_effort(session.get_bind(), lambda c: c.execute(
+            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)),
+            what="token last use")
     return user
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

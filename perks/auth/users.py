@@ -1,4 +1,7 @@
-"""Brands and their users: creation and password checks."""
+"""Brands and their users: creation, password checks and changes, deactivation, and the
+session version that ends every session of a user at once."""
+
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -7,21 +10,25 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from perks.models import ROLES, Brand, User
 
 MIN_PASSWORD_LENGTH = 10
-# The ten-plus-character passwords that top the leaked-password lists: refused outright.
-COMMON_PASSWORDS = frozenset({
-    "1234567890", "12345678910", "123456789a", "0123456789", "1111111111", "0987654321",
-    "1q2w3e4r5t", "1qaz2wsx3edc", "qwertyuiop", "qwerty12345", "qwerty123456", "asdfghjkl;",
-    "password12", "password123", "password1234", "passw0rd123", "iloveyou12", "iloveyou123",
-    "letmein123", "welcome123", "welcome1234", "admin12345", "administrator", "abc1234567",
-    "changeme123", "football123", "monkey12345", "princess123", "sunshine123", "trustno1234",
-    "superman123", "starwars123", "perks12345", "perkspassword",
-})
-# Checked against when the email is unknown, so a login takes as long either way.
-_DUMMY_HASH = generate_password_hash("perks-timing-equaliser", method="pbkdf2:sha256:1000")
+# zxcvbn's estimate, 0-4: 3 is "safely unguessable" (about 10^8 guesses or more), which refuses
+# keyboard walks, repeats, sequences and dictionary words with l33t tweaks.
+MIN_PASSWORD_SCORE = 3
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(method: str) -> str:
+    # Checked when the email is unknown, with the hasher and cost real users' hashes have, so
+    # a login takes as long either way.
+    return generate_password_hash("perks-timing-equaliser", method=method)
 
 
 class UserError(ValueError):
     """A user cannot be created as asked; the message says why."""
+
+
+class EmailTaken(UserError):
+    """The email already has an account (possibly in another brand: say so to no one but the
+    operator)."""
 
 
 def get_or_create_brand(*, session: Session, name: str) -> Brand:
@@ -46,7 +53,7 @@ def create_user(*, session: Session, email: str, password: str, brand: Brand,
         raise UserError(f"role must be one of {', '.join(ROLES)}")
     check_password(password, email=email)
     if find_user(session=session, email=email) is not None:
-        raise UserError(f"{email} already has an account")
+        raise EmailTaken(f"{email} already has an account")
     user = User(email=email, role=role, brand_id=brand.id,
                 password_hash=generate_password_hash(password, method=hash_method))
     session.add(user)
@@ -55,15 +62,45 @@ def create_user(*, session: Session, email: str, password: str, brand: Brand,
 
 
 def check_password(password: str, *, email: str) -> None:
-    """UserError unless the password is long enough, not a common one and not the email."""
+    """UserError unless the password is long enough, not blank, not the email and hard to
+    guess by zxcvbn's estimate (which knows the common passwords and keyboard patterns)."""
+    from zxcvbn import zxcvbn
+
+    if not password.strip():
+        raise UserError("the password must not be only spaces")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     lowered = password.lower()
-    if lowered in COMMON_PASSWORDS:
-        raise UserError("that password is on the list of the most common ones: choose another")
     email = email.strip().lower()
     if email in lowered or lowered == email.partition("@")[0]:
         raise UserError("the password must not be or contain the email address")
+    # zxcvbn's matching is quadratic in length; past 100 characters it is long enough anyway.
+    estimate = zxcvbn(password[:100], user_inputs=[email, *email.replace("@", ".").split(".")])
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        hint = estimate["feedback"]["warning"] or "it is too easy to guess"
+        raise UserError(f"that password is too easy to guess ({hint.rstrip('.')}): "
+                        "try a few unrelated words")
+
+
+def set_password(*, session: Session, user: User, password: str,
+                 hash_method: str = "scrypt") -> None:
+    """Change a user's password (checked as at creation) and end all their sessions."""
+    check_password(password, email=user.email)
+    user.password_hash = generate_password_hash(password, method=hash_method)
+    end_sessions(user)
+    session.flush()
+
+
+def deactivate(*, session: Session, user: User) -> None:
+    """The user can no longer log in; their sessions, remember cookies and tokens stop."""
+    user.is_active = False
+    end_sessions(user)
+    session.flush()
+
+
+def end_sessions(user: User) -> None:
+    """Every session and remember cookie of `user` stops loading (perks.web.extensions)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def find_user(*, session: Session, email: str) -> User | None:
@@ -71,11 +108,13 @@ def find_user(*, session: Session, email: str) -> User | None:
     return session.exec(query).scalars().first()
 
 
-def authenticate(*, session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None; timing does not reveal which."""
+def authenticate(*, session: Session, email: str, password: str,
+                 hash_method: str = "scrypt") -> User | None:
+    """The active user with this email and password, or None; timing does not reveal which
+    (`hash_method` is the one users' passwords are hashed with)."""
     user = find_user(session=session, email=email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
         return None

@@ -146,3 +146,19 @@ def export(session: Session, campaign: Campaign, *, everything: bool = False,
     """The stored shortlist as CSV text chunks, and its file name (web, API and CLI alike)."""
     return Export(export_filename(campaign, today or datetime.now(UTC).date()),
                   export_csv(session, campaign, everything=everything, bom=bom))
+
+
+def withdraw_from_brand(*, session: Session, brand_id: int, account_id: int) -> int:
+    """What a brand's admin may do with a shared-pool account: drop it from every campaign of
+    the brand (kept dropped when the shortlist refreshes; free places are refilled). Erasing
+    it for everyone is an operator's act (perks.privacy.forget). Returns the campaigns it left."""
+    from perks.models import ShortlistEntry
+
+    campaigns = session.exec(select(Campaign).join(
+        ShortlistEntry, ShortlistEntry.campaign_id == Campaign.id).where(
+        Campaign.brand_id == brand_id, ShortlistEntry.account_id == account_id,
+        ShortlistEntry.status != "dropped")).scalars().all()
+    for campaign in campaigns:
+        allocation.drop(session, campaign, [account_id])
+    session.flush()
+    return len(campaigns)

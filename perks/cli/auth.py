@@ -42,6 +42,49 @@ def user_create_command(email: str, brand: str, role: str, as_json: bool) -> Non
         click.echo(f"Created {created['email']} ({created['role']}) for {created['brand']}")
 
 
+def _existing_user(session, email: str):
+    from perks.auth.users import find_user
+
+    user = find_user(session=session, email=email)
+    if user is None:
+        raise click.ClickException(f"no user with the email {email}")
+    return user
+
+
+@user_group.command("password")
+@click.argument("email")
+@with_appcontext
+def user_password_command(email: str) -> None:
+    """Set a user's password (PERKS_PASSWORD or a prompt); ends all their sessions."""
+    from flask import current_app
+
+    from perks.auth.users import UserError, set_password
+
+    password = os.environ.get("PERKS_PASSWORD") or click.prompt(
+        "New password", hide_input=True, confirmation_prompt=True)
+    with prepared_session() as session:
+        try:
+            set_password(session=session, user=_existing_user(session, email), password=password,
+                         hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+    click.echo(f"Password of {email} changed; every session of it has ended.")
+
+
+@user_group.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def user_deactivate_command(email: str) -> None:
+    """Stop a user from logging in; ends their sessions, and their API tokens stop working."""
+    from perks.auth.users import deactivate
+
+    with prepared_session() as session:
+        deactivate(session=session, user=_existing_user(session, email))
+        session.commit()
+    click.echo(f"{email} is deactivated.")
+
+
 @click.group("token")
 def token_group() -> None:
     """API tokens for /api/v1 (stored hashed; the token is printed once)."""

@@ -1,4 +1,6 @@
-"""CLI: `perks forget HANDLE`, `perks optout PATH`. Thin: one session, one call, print."""
+"""CLI: `perks forget HANDLE`, `perks optout PATH`. Thin: one session, one call, print.
+
+They run on the server, so they are operator acts: they erase accounts for every brand."""
 
 import getpass
 from pathlib import Path
@@ -23,6 +25,7 @@ def _actor() -> str:
 def forget_command(handle: str, platform: str | None, as_json: bool) -> None:
     """Erase an account and all derived data, and keep it out of later imports."""
     from perks.campaigns.allocation import refill
+    from perks.db import checkpoint, get_engine
     from perks.privacy.forget import forget_account
 
     with prepared_session() as session:
@@ -30,6 +33,7 @@ def forget_command(handle: str, platform: str | None, as_json: bool) -> None:
                                 actor=_actor())
         refill(session, result.campaign_ids)
         session.commit()
+    checkpoint(get_engine())  # the erased rows leave the WAL too
     if as_json:
         echo_json(result.as_dict())
         return
@@ -48,6 +52,7 @@ def forget_command(handle: str, platform: str | None, as_json: bool) -> None:
 def optout_command(path: Path, as_json: bool) -> None:
     """Forget and suppress every handle in a file (one per line, or CSV with screen_name)."""
     from perks.campaigns.allocation import refill
+    from perks.db import checkpoint, get_engine
     from perks.privacy.optout import optout_file
 
     with prepared_session() as session:
@@ -57,6 +62,7 @@ def optout_command(path: Path, as_json: bool) -> None:
             raise click.ClickException(f"{path} is not UTF-8 text") from None
         refill(session, result.campaign_ids)
         session.commit()
+    checkpoint(get_engine())
     if as_json:
         echo_json(result.as_dict())
         return

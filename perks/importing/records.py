@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from perks.models import ACTIVITY_FIELDS, CONSENT_STATES
+from perks.platforms import canonical_platform
 
 COUNT_FIELDS = ("followers_count", "friends_count", "statuses_count", "favourites_count",
                 "listed_count")
@@ -220,7 +221,7 @@ def normalize_record(raw: Mapping[str, Any], *, default_observed_at: datetime) -
     if not _ID_RE.fullmatch(account_id):
         raise RowError("id", f"not an account id: {_show(account_id)}")
     out["platform_id"] = account_id
-    platform = str(get("platform") or "twitter").strip().lower()
+    platform = canonical_platform(get("platform"))
     if not _PLATFORM_RE.fullmatch(platform):
         raise RowError("platform", f"not a platform name: {_show(platform)}")
     out["platform"] = platform

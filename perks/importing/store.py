@@ -120,9 +120,12 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
                 if not suppressed:
                     writer.check_topics(record)
             except RowError as error:
-                result.rejected += 1
-                if on_reject:
-                    on_reject(line, error.field, error.reason)
+                if suppression.matches_raw(raw):  # never quote a forgotten person in rejects
+                    result.suppressed += 1
+                else:
+                    result.rejected += 1
+                    if on_reject:
+                        on_reject(line, error.field, error.reason)
             else:
                 if suppressed:
                     result.suppressed += 1

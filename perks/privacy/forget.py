@@ -18,7 +18,8 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, SQLModel
 
 from perks.models import Account, Person, ShortlistEntry
-from perks.privacy.suppression import DEFAULT_PLATFORM, suppress
+from perks.platforms import ANY_PLATFORM, canonical_platform
+from perks.privacy.suppression import suppress
 
 FORGOTTEN_LABEL = "forgotten account"
 # Tables whose rows outlive the account, with the values that anonymise them.
@@ -45,11 +46,15 @@ class ForgetResult:
 def forget_account(*, session: Session, actor: str, account: Account | None = None,
                    handle: str | None = None, platform: str | None = None,
                    reason: str = "forget") -> ForgetResult:
-    """Erase `account`, or every stored account with `handle` (on `platform` when given), and
-    suppress it; flushes, the caller refills `result.campaign_ids` and commits. A handle not in
-    the store is still suppressed (on `platform`, default twitter), so it is never imported."""
+    """Erase `account`, or every stored account with `handle` (on `platform` when given, in any
+    spelling perks.platforms knows, else on every platform), and suppress it; flushes, the
+    caller refills `result.campaign_ids` and commits. The handle itself is suppressed too, on
+    `platform` or on every platform, whether or not it was stored, so no later file brings it
+    back."""
     if account is None and not handle:
         raise ValueError("forget needs an account or a handle")
+    if platform in (None, "", ANY_PLATFORM):
+        platform = None
     if account is not None:
         targets = [account]
         shown = account.screen_name
@@ -57,12 +62,13 @@ def forget_account(*, session: Session, actor: str, account: Account | None = No
         shown = handle.strip().lstrip("@")  # type: ignore[union-attr]
         query = select(Account).where(func.lower(Account.screen_name) == shown.lower())
         if platform:
-            query = query.where(Account.platform == platform.lower())
+            query = query.where(Account.platform == canonical_platform(platform))
         targets = list(session.exec(query).scalars())  # type: ignore[call-overload]
     result = ForgetResult(handle="@" + shown)
-    if not targets:
-        result.suppressed_keys = suppress(session=session, platform=platform or DEFAULT_PLATFORM,
+    if account is None:
+        result.suppressed_keys = suppress(session=session, platform=platform or ANY_PLATFORM,
                                           handle=shown, reason=reason, actor=actor)
+    if not targets:
         return result
     keys = [(a.platform, a.platform_id, a.screen_name) for a in targets]
     ids = [a.id for a in targets]

@@ -7,7 +7,8 @@ someone who asked out should not stay profiled in the pool at all. (An import ma
 
 Formats: plain text with one handle per line ("@ana", "ana"; blank lines and lines starting
 with # are skipped), or CSV with a header that has a ``screen_name`` or ``handle`` column and
-optionally ``platform``.
+optionally ``platform``. A handle without a platform is forgotten and suppressed on every
+platform (perks.platforms).
 """
 
 import csv
@@ -18,9 +19,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from perks.platforms import ANY_PLATFORM, canonical_platform
 from perks.privacy.forget import forget_account
 from perks.privacy.removal import RemovalError, clean_handle
-from perks.privacy.suppression import DEFAULT_PLATFORM
 
 HANDLE_COLUMNS = ("screen_name", "handle")
 
@@ -50,18 +51,19 @@ def read_handles(text: str) -> tuple[list[tuple[int, str, str]], list[int]]:
                                                   fieldnames=header), start=1):
             if line == 1:
                 continue
+            named = (row.get("platform") or "").strip()
             _take(found, invalid, line, row.get(column) or "",
-                  (row.get("platform") or DEFAULT_PLATFORM).strip().lower())
+                  canonical_platform(named) if named else ANY_PLATFORM)
         return found, invalid
     for line, raw in enumerate(lines, start=1):
         if raw.strip() and not raw.lstrip().startswith("#"):
-            _take(found, invalid, line, raw, DEFAULT_PLATFORM)
+            _take(found, invalid, line, raw, ANY_PLATFORM)
     return found, invalid
 
 
 def _take(found: list, invalid: list, line: int, text: str, platform: str) -> None:
     try:
-        found.append((line, platform or DEFAULT_PLATFORM, clean_handle(text)))
+        found.append((line, platform, clean_handle(text)))
     except RemovalError:
         invalid.append(line)
 

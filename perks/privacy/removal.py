@@ -1,26 +1,26 @@
 """Removal requests: anyone may ask, without an account, for a handle to be removed.
 
-A request waits as "pending" until an admin confirms it (which forgets the account and
-suppresses the handle, perks.privacy.forget) or rejects it. Once decided, the handle and
-contact email are cleared: only the hash stays. Submissions are rate-limited per client IP
-with a sliding window counted in the database (so every server worker shares it); the IP is
-kept only as a salted hash.
+A request names a platform or none (then it covers every platform, perks.platforms). It waits
+as "pending" until an operator confirms it (which forgets the account and suppresses the
+handle, perks.privacy.forget) or rejects it. While pending, the handle and contact email are
+sealed (perks.privacy.sealed); once decided they are cleared and only the hash stays. The public
+form is rate-limited by perks.auth.throttle; the client address is kept only as a salted hash.
 """
 
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from perks.models import RemovalRequest, utcnow
+from perks.platforms import ANY_PLATFORM, canonical_platform
 from perks.privacy.forget import ForgetResult, forget_account
-from perks.privacy.suppression import DEFAULT_PLATFORM, SALT, handle_key
+from perks.privacy.sealed import seal, unseal
+from perks.privacy.suppression import SALT, handle_key
 
-RATE_LIMIT = 5  # requests per client IP ...
-RATE_WINDOW = timedelta(hours=1)  # ... in this sliding window
 _HANDLE = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 
 
@@ -28,14 +28,22 @@ class RemovalError(ValueError):
     """A request that cannot be taken or decided; the message says why."""
 
 
-class RateLimited(RemovalError):
-    """Too many requests from one client in the window."""
-
-
 @dataclass
 class Decision:
     request: RemovalRequest
     forgotten: ForgetResult | None = None
+
+
+@dataclass
+class PendingRequest:
+    """A pending request as an operator sees it, unsealed (handle None: sealed under an older
+    secret key, so it can only be rejected)."""
+
+    id: int
+    created_at: datetime
+    platform: str
+    handle: str | None
+    contact_email: str | None
 
 
 def clean_handle(text: str) -> str:
@@ -53,33 +61,36 @@ def client_key(client_ip: str | None) -> str:
     return hashlib.sha256(f"{SALT}|client|{client_ip or 'unknown'}".encode()).hexdigest()
 
 
-def submit_removal(*, session: Session, handle: str, client_ip: str | None,
-                   platform: str = DEFAULT_PLATFORM, contact_email: str | None = None,
-                   limit: int = RATE_LIMIT, window: timedelta = RATE_WINDOW,
+def submit_removal(*, session: Session, handle: str, client_ip: str | None, secret: str,
+                   platform: str | None = None, contact_email: str | None = None,
                    now: datetime | None = None) -> RemovalRequest:
-    """Store a pending request (flushed); RateLimited past `limit` per client in `window`."""
-    now = now or utcnow()
-    key = client_key(client_ip)
-    recent = session.execute(select(func.count()).where(
-        RemovalRequest.client_hash == key, RemovalRequest.created_at >= now - window)
-    ).scalar_one()
-    if recent >= limit:
-        raise RateLimited("Too many requests from your network; please try again later.")
+    """Store a pending request with its handle and contact sealed under `secret` (flushed)."""
     shown = clean_handle(handle)
-    request = RemovalRequest(platform=platform, handle=shown,
+    platform = canonical_platform(platform) if (platform or "").strip() else ANY_PLATFORM
+    request = RemovalRequest(platform=platform, handle=seal(shown, secret=secret),
                              handle_hash=handle_key(platform, shown),
-                             contact_email=(contact_email or "").strip() or None,
-                             client_hash=key, created_at=now)
+                             contact_email=seal((contact_email or "").strip() or None,
+                                                secret=secret),
+                             client_hash=client_key(client_ip), created_at=now or utcnow())
     session.add(request)
     session.flush()
     return request
 
 
-def pending_requests(*, session: Session) -> list[RemovalRequest]:
-    """Pending requests, oldest first."""
-    return list(session.exec(select(RemovalRequest).where(  # type: ignore[call-overload]
+def pending_requests(*, session: Session, secret: str) -> list[PendingRequest]:
+    """Pending requests, oldest first, unsealed with `secret`."""
+    rows = session.exec(select(RemovalRequest).where(  # type: ignore[call-overload]
         RemovalRequest.status == "pending").order_by(RemovalRequest.created_at,
-                                                      RemovalRequest.id)).scalars())
+                                                      RemovalRequest.id)).scalars()
+    return [PendingRequest(r.id, r.created_at, r.platform, _handle(r, secret),
+                           unseal(r.contact_email, secret=secret)) for r in rows]
+
+
+def _handle(request: RemovalRequest, secret: str) -> str | None:
+    # A request stored before sealing holds the handle in clear (a token never fits _HANDLE).
+    if request.handle and _HANDLE.fullmatch(request.handle):
+        return request.handle
+    return unseal(request.handle, secret=secret)
 
 
 def _decide(session: Session, request_id: int, status: str, actor: str) -> RemovalRequest:
@@ -90,10 +101,16 @@ def _decide(session: Session, request_id: int, status: str, actor: str) -> Remov
     return request
 
 
-def confirm_request(*, session: Session, request_id: int, actor: str) -> Decision:
-    """Forget the requested handle (erase + suppress) and close the request; flushes."""
+def confirm_request(*, session: Session, request_id: int, actor: str,
+                    secret: str) -> Decision:
+    """Forget the requested handle (erase + suppress, on the request's platform or on all)
+    and close the request; flushes."""
     request = _decide(session, request_id, "confirmed", actor)
-    forgotten = forget_account(session=session, handle=request.handle, platform=request.platform,
+    handle = _handle(request, secret)
+    if handle is None:
+        raise RemovalError("This request was sealed under an earlier secret key and cannot be "
+                           "read: reject it and ask the person to send it again.")
+    forgotten = forget_account(session=session, handle=handle, platform=request.platform,
                                actor=actor, reason="removal_request")
     _clear(request)
     session.flush()

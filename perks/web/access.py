@@ -13,9 +13,10 @@ from flask_login import current_user
 from perks.models import ROLES
 
 EVERYONE = ROLES  # read the pool, campaigns, the review queue; own API tokens
-MANAGERS = ("admin", "manager")  # change campaigns and shortlists, export
-REVIEWERS = ("admin", "manager", "reviewer")  # decide the review queue
-ADMINS = ("admin",)  # brand users, removal requests, forgetting an account
+MANAGERS = ("operator", "admin", "manager")  # change campaigns and shortlists, export
+REVIEWERS = ("operator", "admin", "manager", "reviewer")  # decide the review queue
+ADMINS = ("operator", "admin")  # brand users; drop an account from the brand's campaigns
+OPERATORS = ("operator",)  # the shared pool: removal requests, erasing an account for everyone
 PUBLIC = ()  # marks a view that needs no login (login page, removal form, health, API document)
 
 

@@ -37,7 +37,6 @@ def _bearer_user() -> None:
     session = get_session()
     user = user_for_token(session=session, secret=secret.strip())
     if user is not None:
-        session.commit()  # last_used_at
         from perks.models import Brand
 
         brand = session.get(Brand, user.brand_id)

@@ -1,16 +1,20 @@
-"""Login and logout. Login is throttled per email and client address (perks.auth.throttle)."""
+"""Login and logout. Login is rate-limited per email and address, per account and per address
+(perks.auth.throttle); logging out ends every session of the user (perks.web.extensions)."""
+
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from perks.auth import throttle
-from perks.auth.users import authenticate
+from perks.auth.users import authenticate, end_sessions
 from perks.db import get_session
+from perks.models import User
 from perks.web.access import EVERYONE, roles_required
-from perks.web.extensions import load_user
+from perks.web.extensions import start_session
 
 blueprint = Blueprint("auth", __name__)
 
@@ -25,40 +29,50 @@ class LoginForm(FlaskForm):
 @roles_required()  # public: the way in
 def login():
     form = LoginForm()
-    status = 200
     if form.validate_on_submit():
         session = get_session()
-        key = throttle.login_key(form.email.data, request.remote_addr,
-                                 current_app.config["SECRET_KEY"])
-        limit = current_app.config.get("LOGIN_FAILURE_LIMIT", throttle.LIMIT)
-        if throttle.is_throttled(session=session, key=key, limit=limit):
-            # Refused before the password is checked, so guessing stops costing us hashes too.
-            flash("Too many failed logins: wait 15 minutes and try again.", "error")
+        salt = current_app.config["SECRET_KEY"]
+        keys = throttle.login_keys(salt, form.email.data, request.remote_addr)
+        # Counted before the password is checked, so guessing stops costing us hashes too.
+        attempt = throttle.attempt(session=session, keys=keys,
+                                   limits=current_app.config.get("RATE_LIMITS"))
+        if not attempt.allowed:
+            flash(attempt.message, "error")
             return render_template("auth/login.html", form=form), 429
         user = authenticate(session=session, email=form.email.data,
-                            password=form.password.data)
+                            password=form.password.data,
+                            hash_method=current_app.config["PASSWORD_HASH_METHOD"])
         if user is not None:
-            throttle.clear_failures(session=session, key=key)
+            throttle.release(session=session, attempt=attempt)
+            throttle.clear(session=session, key_hash=keys[0][1])
             session.commit()
-            login_user(load_user(str(user.id)), remember=form.remember.data)
+            login_user(start_session(user), remember=form.remember.data)
             current_app.logger.info("login ok for user %s", user.id)
-            return redirect(_safe_next(request.args.get("next")) or url_for("pages.home"))
-        throttle.record_failure(session=session, key=key)
-        session.commit()
-        flash("Wrong email or password.", "error")
-    return render_template("auth/login.html", form=form), status
+            return redirect(safe_next(request.args.get("next")) or url_for("pages.home"))
+        flash("Wrong email or password.", "error")  # the attempt stays counted as a failure
+    return render_template("auth/login.html", form=form)
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: an open redirect would turn the login page into a phishing aid.
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: an open redirect would turn the login
+    page into a phishing aid. Browsers drop tabs and newlines and read a backslash as a slash
+    ("/\\t/evil" is "//evil"), so any control character, space or backslash refuses it."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ord(c) < 0x21 or c in "\\\x7f" for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 @blueprint.route("/logout", methods=["POST"])
 @roles_required(*EVERYONE)
 def logout():
+    session = get_session()
+    user = session.get(User, current_user.id)
+    if user is not None:
+        end_sessions(user)  # every session and remember cookie of this user, not just this one
+        session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -21,6 +21,7 @@ from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
 from perks.topics import current_taxonomy, missing_slugs
 from perks.web.access import EVERYONE, MANAGERS, roles_required
+from perks.web.params import id_list, page_arg
 from perks.web.responses import export_response
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -90,7 +91,7 @@ def show(campaign_id: int):
     sort = request.args.get("sort", "rank")
     status = request.args.get("status", "")
     handle = request.args.get("handle", "").strip()[:100]
-    data = service.page_data(get_session(), campaign, page=request.args.get("page", 1, type=int),
+    data = service.page_data(get_session(), campaign, page=page_arg(),
                              per_page=PER_PAGE, sort=sort, status=status, handle=handle)
     return render_template("campaigns/show.html", campaign=campaign, funnel=data.funnel,
                            page=data.page, sort=sort, status=status, handle=handle,
@@ -114,7 +115,7 @@ def refresh(campaign_id: int):
 def decide(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
-    ids = [int(x) for x in request.form.getlist("account_id") if x.isascii() and x.isdigit()]
+    ids = id_list("account_id")
     action = request.form.get("action")
     if action not in ("approve", "drop"):
         abort(400)

@@ -1,7 +1,17 @@
-"""Flask extensions, created unbound here and bound in the factory."""
+"""Flask extensions, created unbound here and bound in the factory; and the user loader.
 
+The id a session (and the remember cookie, which Flask-Login signs) carries is
+"<user id>.<session version>.<issued at>.<nonce>": bumping the user's session version
+(perks.auth.users.end_sessions, on logout, password change and deactivation) ends every session of
+that user; a session older than SESSION_MAX_AGE stops loading whatever its cookie says; and each
+login mints a new value, so remember cookies rotate.
+"""
+
+import secrets
+import time
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_login import LoginManager, UserMixin
 from flask_wtf import CSRFProtect
 
@@ -24,15 +34,39 @@ class CurrentUser(UserMixin):
     brand_id: int
     brand_name: str
     role: str
+    session_id: str = ""
+
+    def get_id(self) -> str:
+        return self.session_id
+
+
+def new_session_id(user: User) -> str:
+    return f"{user.id}.{user.session_version}.{int(time.time())}.{secrets.token_hex(8)}"
+
+
+def current_user_for(user: User, session_id: str = "") -> CurrentUser:
+    from perks.models import Brand
+
+    brand = get_session().get(Brand, user.brand_id)
+    return CurrentUser(user.id, user.email, user.brand_id, brand.name if brand else "",
+                       user.role, session_id)
+
+
+def start_session(user: User) -> CurrentUser:
+    """The CurrentUser to pass to login_user: a fresh session id for this login."""
+    return current_user_for(user, new_session_id(user))
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> CurrentUser | None:
-    from perks.models import Brand
-
-    session = get_session()
-    user = session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.is_active:
+def load_user(session_id: str) -> CurrentUser | None:
+    parts = session_id.split(".")
+    if len(parts) != 4 or not all(p.isascii() and p.isdigit() for p in parts[:3]):
+        return None  # an old-style or tampered id: log in again
+    user_id, version, issued = (int(p) for p in parts[:3])
+    max_age = current_app.config["SESSION_MAX_AGE"].total_seconds()
+    if user_id >= 2**63 or not 0 <= time.time() - issued <= max_age:
         return None
-    brand = session.get(Brand, user.brand_id)
-    return CurrentUser(user.id, user.email, user.brand_id, brand.name if brand else "", user.role)
+    user = get_session().get(User, user_id)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return current_user_for(user, session_id)

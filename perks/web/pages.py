@@ -11,6 +11,7 @@ from perks.db import get_session
 from perks.models import Account
 from perks.review.decisions import audit_trail
 from perks.web.access import EVERYONE, roles_required
+from perks.web.params import page_arg
 
 blueprint = Blueprint("pages", __name__)
 
@@ -36,7 +37,7 @@ def home():
 @roles_required(*EVERYONE)
 def accounts():
     query = request.args.get("q", "")[:100]
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     result = search_accounts(get_session(), query=query, page=page,
                              per_page=current_app.config["ACCOUNTS_PER_PAGE"])
     return render_template("pages/accounts.html", result=result, query=query)

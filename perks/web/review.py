@@ -10,6 +10,7 @@ from perks.review import decisions
 from perks.review.queue import MODEL_REASON, STATES, brand_campaigns, queue_page
 from perks.review.threshold import threshold_view
 from perks.web.access import EVERYONE, REVIEWERS, roles_required
+from perks.web.params import id_list, int_arg, page_arg, parse_int
 
 blueprint = Blueprint("review", __name__, url_prefix="/review")
 PER_PAGE = 50
@@ -20,14 +21,14 @@ PER_PAGE = 50
 def index():
     session = get_session()
     campaigns = brand_campaigns(session, current_user.brand_id)
-    campaign_id = request.args.get("campaign", type=int)
+    campaign_id = int_arg("campaign")
     if campaign_id is not None and campaign_id not in {c.id for c in campaigns}:
         campaign_id = None  # another brand's campaign id is ignored, never revealed
     state = request.args.get("state", "pending")
     state = state if state in STATES else "pending"
     reason = request.args.get("reason", "").strip()[:60] or None
     page = queue_page(session, brand_id=current_user.brand_id, campaign_id=campaign_id,
-                      reason=reason, state=state, page=request.args.get("page", 1, type=int),
+                      reason=reason, state=state, page=page_arg(),
                       per_page=PER_PAGE)
     return render_template("review/index.html", page=page, campaigns=campaigns,
                            campaign_id=campaign_id, state=state, reason=reason or "",
@@ -41,16 +42,16 @@ def decide():
     one = request.form.get("one", "")  # "<account_id>:<decision>" from a row's button
     if one:
         account_id, _, decision = one.partition(":")
-        ids = [int(account_id)] if account_id.isdigit() else []
+        ids = [parse_int(account_id, "one")]
     else:
         decision = request.form.get("bulk", "")
-        ids = [int(x) for x in request.form.getlist("account_id") if x.isdigit()]
+        ids = id_list("account_id")
     if decision not in REVIEW_DECISIONS:
         abort(400)
     if not ids:
         flash("Select at least one account.", "error")
         return redirect(_back())
-    items = [(i, request.form.get(f"version_{i}", 0, type=int)) for i in ids]
+    items = [(i, int_arg(f"version_{i}", 0, low=0, source=request.form)) for i in ids]
     try:
         result = decisions.decide_many(session=session, brand_id=current_user.brand_id,
                                        items=items, decision=decision,

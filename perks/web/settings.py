@@ -12,10 +12,10 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from perks.auth.tokens import NAME_MAX, TokenError, create_token, list_tokens, revoke_token
-from perks.auth.users import UserError, create_user
+from perks.auth.users import EmailTaken, UserError, create_user
 from perks.campaigns.forms import _choices
 from perks.db import get_session
-from perks.models import ROLES, Brand, User
+from perks.models import BRAND_ROLES, Brand, User
 from perks.web.access import ADMINS, EVERYONE, roles_required
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
@@ -24,7 +24,7 @@ blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
-    role = SelectField("Role", choices=_choices([(r, r) for r in ROLES]), default="reviewer")
+    role = SelectField("Role", choices=_choices([(r, r) for r in BRAND_ROLES]), default="reviewer")
 
 
 class TokenForm(FlaskForm):
@@ -38,21 +38,32 @@ def users():
     session = get_session()
     form = UserForm()
     if form.validate_on_submit():
+        email = form.email.data.strip().lower()
         try:
-            user = create_user(session=session, email=form.email.data,
-                               password=form.password.data, role=form.role.data,
-                               brand=session.get(Brand, current_user.brand_id),
-                               hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+            create_user(session=session, email=email, password=form.password.data,
+                        role=form.role.data, brand=session.get(Brand, current_user.brand_id),
+                        hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        except EmailTaken:
+            # Taken in another brand or this one: the same answer as a new email, or the form
+            # would tell any brand's admin who uses perks elsewhere.
+            session.rollback()
+            flash(_added(email, form.role.data), "info")
+            return redirect(url_for("settings.users"))
         except UserError as error:
             session.rollback()
             form.email.errors = [*form.email.errors, str(error)]
         else:
             session.commit()
-            flash(f"{user.email} can now log in as {user.role}.", "info")
+            flash(_added(email, form.role.data), "info")
             return redirect(url_for("settings.users"))
     people = session.exec(select(User).where(User.brand_id == current_user.brand_id)
                           .order_by(User.email)).scalars().all()
     return render_template("settings/users.html", form=form, users=people)
+
+
+def _added(email: str, role: str) -> str:
+    return (f"{email} is added as {role} unless the address already has a perks account; "
+            "the list below shows your brand's users.")
 
 
 @blueprint.route("/tokens", methods=["GET", "POST"])
