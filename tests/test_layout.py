@@ -201,11 +201,17 @@ def test_the_migration_fast_path_agrees_with_alembic(tmp_path):
     assert stored_revisions(engine) == set()
     migrate(engine)
     assert stored_revisions(engine) == schema_heads()
-    with engine.begin() as connection:  # one revision back: the fast path must not skip
-        connection.execute(text("DROP TABLE taxonomy_state"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
-    migrate(engine)
-    assert stored_revisions(engine) == schema_heads()
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM taxonomy_state")).scalar() == 0
+    engine.dispose()
+    # A database one revision behind: the fast path must not skip the last migration.
+    from alembic import command
+
+    behind = make_engine(f"sqlite:///{tmp_path / 'behind.db'}")
+    newest = script.get_revision(script.get_current_head())
+    command.upgrade(alembic_config(behind), newest.down_revision)
+    assert stored_revisions(behind) == {newest.down_revision}
+    migrate(behind)
+    assert stored_revisions(behind) == schema_heads()
+    with behind.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    engine = behind
     engine.dispose()
