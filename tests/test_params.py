@@ -12,6 +12,7 @@ import pytest
 from flask_wtf import FlaskForm
 from wtforms.fields.core import UnboundField
 
+from perks.web import api_shapes
 from tests.conftest import gen_user, make_test_app
 from tests.security_support import bearer, build_world, login
 from tests.test_isolation import PARAMS
@@ -44,6 +45,8 @@ def view_parameters(view) -> set[str]:
     names |= set(re.findall(r'\bparse_int\([^,()]+,\s*"([^"]+)"', text))
     names |= {"page"} if "page_arg()" in text else set()
     names |= {"version_1"} if 'f"version_{' in text else set()
+    for shape in set(re.findall(r"\b_query\(shapes\.(\w+)\)", text)):  # the API's query models
+        names |= set(getattr(api_shapes, shape).model_fields)
     for form_name in set(re.findall(r"\b([A-Z]\w*Form)\b", text)):
         form = getattr(module, form_name, None)
         if inspect.isclass(form) and issubclass(form, FlaskForm):
