@@ -137,8 +137,9 @@ def test_reasons_stable_under_small_changes(detector):
 
 
 def test_threshold_for_is_monotone(detector):
-    assert detector.threshold_for("standard") == detector.threshold
-    named = [detector.threshold_for(s) for s in ("lenient", "standard", "strict")]
+    assert detector.threshold_for("balanced") == detector.threshold
+    assert detector.threshold_for("standard") == detector.threshold  # the old name, read still
+    named = [detector.threshold_for(s) for s in ("lenient", "balanced", "strict")]
     assert named == sorted(named, reverse=True)
     numeric = [detector.threshold_for(r) for r in np.linspace(0, 1, 21)]
     assert all(a >= b for a, b in zip(numeric, numeric[1:], strict=False))

@@ -29,7 +29,6 @@ without topics counts every account at weight 1. Ties break by account id, lowes
 Counting and ranking are SQL: the pool never comes into Python. No Flask here.
 """
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -52,9 +51,10 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from perks.accounts import topic_ids_by_slug
+from perks.detection import policy
 from perks.models import Account, AccountTopic, Campaign, ReviewDecision, ShortlistEntry
 
-DEFAULT_BOT_THRESHOLD = 0.5
+DEFAULT_BOT_THRESHOLD = policy.DEFAULT_THRESHOLD
 MINOR_AGE = 18
 STAGES = (
     ("pool", "Accounts in the pool"),
@@ -82,29 +82,10 @@ campaign_table = Campaign.__table__
 review_decision = ReviewDecision.__table__
 
 
-def bot_threshold(strictness: str | float | None) -> float:
-    """The bot-probability threshold for a campaign's strictness (a number is used as is).
-
-    Named settings come from the detector (``Detector.threshold_for``); without it, 0.5.
-    """
-    if strictness is None or strictness == "":
-        return DEFAULT_BOT_THRESHOLD
-    try:
-        return min(1.0, max(0.0, float(strictness)))
-    except (TypeError, ValueError):
-        pass
-    try:
-        return float(_detector().threshold_for({"balanced": "standard"}.get(strictness,
-                                                                          strictness)))
-    except Exception:  # noqa: BLE001 - detector missing or not trained: the documented default
-        return DEFAULT_BOT_THRESHOLD
-
-
-@functools.cache
-def _detector() -> Any:
-    from perks.detection import Detector  # loaded once per process: the model file is large
-
-    return Detector.load()
+def bot_threshold(strictness: str | float | None, *, brand_id: int | None = None) -> float:
+    """The bot-probability threshold for a campaign's strictness: perks.detection.policy owns
+    the rule (this name stays for callers)."""
+    return policy.threshold_for(strictness, brand_id=brand_id)
 
 
 @dataclass
@@ -151,6 +132,7 @@ class Conditions:
     threshold: float
     today: date
     topic_ids: list[int]
+    adapted: bool = False  # the brand has adapted bot probabilities (perks.detection.adapt)
     value: Any = field(init=False)
 
     def __post_init__(self) -> None:
@@ -222,10 +204,15 @@ class Conditions:
         # Every rule lives in privacy_rules so funnel, ranking, export and why-not agree.
         return and_(true(), *[not_(excluded) for _rule, excluded in self.privacy_rules()])
 
+    def bot_probability(self) -> ColumnElement[float]:
+        """The brand's bot probability of the account (policy owns it); NULL when unscored."""
+        return (policy.brand_bot_probability(self.campaign.brand_id) if self.adapted
+                else account.c.bot_probability)
+
     def flagged(self) -> ColumnElement[bool]:
         """Probability at or above the threshold, or a rule flag; never NULL."""
-        return or_(and_(account.c.bot_probability.is_not(None),
-                        account.c.bot_probability >= self.threshold),
+        probability = self.bot_probability()
+        return or_(and_(probability.is_not(None), probability >= self.threshold),
                    has_rule_flags())
 
     def cleared(self) -> ColumnElement[bool]:
@@ -248,7 +235,8 @@ def conditions(session: Session, campaign: Campaign, *, bot_threshold: float,
                today: date | None = None) -> Conditions:
     ids = topic_ids_by_slug(session)
     return Conditions(campaign, bot_threshold, today or datetime.now(UTC).date(),
-                      [ids[s] for s in campaign.topics if s in ids])
+                      [ids[s] for s in campaign.topics if s in ids],
+                      adapted=policy.brand_is_adapted(session, campaign.brand_id))
 
 
 def _escape_like(text: str) -> str:

@@ -134,8 +134,10 @@ def drop_trigger_statements(dialect: str) -> list[str]:
 def supports(cond: Any) -> bool:
     """Whether `ranked_fast` can answer this campaign (otherwise matching's general query)."""
     c = cond.campaign
+    # topic_rank copies the account's own bot probability, not a brand's adapted one.
     return bool(c.topics and cond.topic_ids and c.topic_mode == "any" and not c.languages
-                and not c.location_contains and not c.exclude_recent_days)
+                and not c.location_contains and not c.exclude_recent_days
+                and not getattr(cond, "adapted", False))
 
 
 @dataclass

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from perks.detection.policy import STRICTNESS  # detection owns the vocabulary
 from perks.models import Campaign, Topic, utcnow
 
 TOPIC_MODES = ("any", "all")
 SCORE_MODES = ("percentile", "absolute")
-STRICTNESS = ("lenient", "balanced", "strict")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 EDITABLE = (
     "name", "perk_description", "quantity", "perk_value", "topics", "topic_mode",

@@ -1,10 +1,15 @@
-"""`perks review list|decide|retrain`: the review queue for scripts. Thin wrappers."""
+"""`perks review list|decide|adapt|revert|retrain`: the review queue for scripts. Thin wrappers."""
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlmodel import Session
+from tqdm import tqdm
 
 from perks.accounts import find_account
 from perks.campaigns.store import CampaignError, find_campaign
@@ -100,7 +105,7 @@ def decide_command(handle: str, decision: str, brand: str, note: str | None,
                                      account_id=found.id, decision=decision, note=note,
                                      user_id=user_id, expected_version=before.version)
         except decisions.DecisionConflict as conflict:
-            session.rollback()
+            session.commit()  # keeps the refused decision in the audit trail (outcome "lost")
             raise click.ClickException(str(conflict)) from None
         session.commit()
     if as_json:
@@ -148,6 +153,76 @@ def retrain_command(no_rescore: bool, as_json: bool) -> None:
     if result.rescored is not None:
         click.echo(f"rescored {result.rescored:,} accounts with {result.version_after}")
 
+
+@review_group.command("adapt")
+@click.option("--brand", help="The brand's name (needed when there are several).")
+@json_option
+@with_appcontext
+def adapt_command(brand: str | None, as_json: bool) -> None:
+    """Adapt the bot model to the brand's decisions (quick; only this brand's flags change)."""
+    from perks.detection.adapt import adapt_brand
+
+    with prepared_session() as session:
+        brand_row = _brand(session, brand)
+        with _progress("rescoring", as_json) as progress:
+            try:
+                result = adapt_brand(session=session, brand_id=brand_row.id, progress=progress)
+            except (FileNotFoundError, ValueError) as error:
+                raise click.ClickException(str(error)) from None
+        decisions.refresh_shortlists(session=session, brand_id=brand_row.id)
+        session.commit()
+    if as_json:
+        echo_json({"brand": brand_row.name, **result.as_dict()})
+        return
+    counts = ", ".join(f"{n} {d}" for d, n in sorted(result.decisions.items())) or "none"
+    click.echo(f"{brand_row.name}: adapted to its decisions ({counts}); version "
+               f"{result.version} (fit {result.seconds['fit']} s, rescore "
+               f"{result.seconds['rescore']} s)")
+    click.echo(f"at threshold {result.threshold:.2f}: {result.flagged_before:,} -> "
+               f"{result.flagged_after:,} of {result.rescored:,} scored accounts flagged; "
+               f"{result.rows_written:,} probabilities changed for this brand only")
+
+
+@review_group.command("revert")
+@click.option("--brand", help="The brand's name (needed when there are several).")
+@click.option("--to", "version", help="An earlier adaptation (see --list); default: none, "
+                                      "the base model alone.")
+@click.option("--list", "listing", is_flag=True, help="List the brand's adaptations.")
+@json_option
+@with_appcontext
+def revert_command(brand: str | None, version: str | None, listing: bool,
+                   as_json: bool) -> None:
+    """Take the brand back to the base model, or to an earlier adaptation."""
+    from perks.detection.adapt import adapter_history, revert_brand
+
+    with prepared_session() as session:
+        brand_row = _brand(session, brand)
+        if listing:
+            history = adapter_history(brand_row.id)
+            if as_json:
+                echo_json(history)
+            for item in [] if as_json else history:
+                click.echo(f"{'*' if item['active'] else ' '} {item['version']}  "
+                           f"{item['decisions']}")
+            return
+        try:
+            result = revert_brand(session=session, brand_id=brand_row.id, version=version)
+        except (FileNotFoundError, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+        decisions.refresh_shortlists(session=session, brand_id=brand_row.id)
+        session.commit()
+    if as_json:
+        echo_json({"brand": brand_row.name, **result.as_dict()})
+    else:
+        click.echo(f"{brand_row.name}: now on {version or 'the base model ' + result.base_version}")
+
+
+@contextmanager
+def _progress(label: str, quiet: bool) -> Iterator[Any]:
+    # tqdm hides itself when stderr is not a terminal (disable=None), so scripts stay quiet.
+    with tqdm(desc=label, unit=" accounts", disable=True if quiet else None, file=sys.stderr,
+              leave=False) as bar:
+        yield bar.update
 
 
 COMMANDS = [review_group]

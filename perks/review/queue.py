@@ -64,8 +64,8 @@ def _matched(session: Session, campaign: Campaign, *, flagged_only: bool):
     cond = conditions(session, campaign, bot_threshold=bot_threshold(campaign.bot_strictness))
     matched = cond.topic_match()
     relevance = matched.c.topic_weight * cond.value / 100.0
-    by_model = and_(account.c.bot_probability.is_not(None),
-                    account.c.bot_probability >= cond.threshold)
+    probability = cond.bot_probability()  # the brand's adapted one when it has adapted
+    by_model = and_(probability.is_not(None), probability >= cond.threshold)
     query = (select(account.c.id.label("account_id"),
                     literal(campaign.id).label("campaign_id"),
                     relevance.label("relevance"), by_model.label("by_model"))

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from perks.db import get_session
+from perks.detection import policy
 from perks.models import REVIEW_DECISIONS
 from perks.review import decisions
 from perks.review.queue import MODEL_REASON, STATES, brand_campaigns, queue_page
@@ -76,12 +77,6 @@ def _back() -> str:
 @blueprint.route("/threshold")
 @roles_required(*EVERYONE)
 def threshold():
-    from perks.campaigns.matching import _detector
-
-    try:
-        detector = _detector()
-    except Exception:  # noqa: BLE001 - no model installed: the page says so
-        detector = None
     view = threshold_view(session=get_session(), brand_id=current_user.brand_id,
-                          detector=detector)
+                          detector=policy.detector_or_none(current_user.brand_id))
     return render_template("review/threshold.html", view=view)
