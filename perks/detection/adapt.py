@@ -22,6 +22,7 @@ earlier version) and rewrites its brand_bot_score rows.
 """
 
 import json
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ TREE_TYPES = [
     "sklearn._loss.link.LogitLink",
     "sklearn._loss.link.Interval",
     "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn.preprocessing._label.LabelEncoder",
     "numpy.random._generator.Generator",
 ]
 
@@ -82,6 +84,11 @@ class Stack:
         x = (np.where(np.isnan(features), self.centre, features) - self.centre) / self.scale
         return np.column_stack([z, x])
 
+    def _tree_design(self, z: np.ndarray, features: np.ndarray) -> np.ndarray:
+        # Unknown values take the centre: a column the pool never carries would be all NaN,
+        # which the trees' binning cannot take.
+        return np.column_stack([z, np.where(np.isnan(features), self.centre, features)])
+
     def adjust(self, z: np.ndarray, features: np.ndarray) -> np.ndarray:
         """Adapted logits for base logits `z` of accounts with `features`."""
         if self.coef is None or not len(z):
@@ -89,7 +96,7 @@ class Stack:
         design = self._design(z, features)
         stacked = design @ self.coef + self.intercept
         if self.trees is not None:
-            tree_p = self.trees.predict_proba(np.column_stack([z, features]))[:, 1]
+            tree_p = self.trees.predict_proba(self._tree_design(z, features))[:, 1]
             stacked = 0.5 * stacked + 0.5 * logit(tree_p)
         return z + self.weight * (stacked - z)
 
@@ -108,7 +115,8 @@ def fit_stack(z: np.ndarray, features: np.ndarray, labels: np.ndarray, *,
 
     labels = np.asarray(labels, dtype=int)
     n, positives = len(labels), int(labels.sum())
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # an all-NaN column (never observed) centres on 0
+        warnings.simplefilter("ignore", RuntimeWarning)
         centre = np.nanmedian(features, axis=0) if n else np.zeros(features.shape[1])
         spread = np.nanstd(features, axis=0) if n else np.ones(features.shape[1])
     centre = np.where(np.isnan(centre), 0.0, centre)
@@ -123,7 +131,7 @@ def fit_stack(z: np.ndarray, features: np.ndarray, labels: np.ndarray, *,
         stack.trees = HistGradientBoostingClassifier(
             max_iter=60, learning_rate=0.1, max_leaf_nodes=4, min_samples_leaf=5,
             monotonic_cst=[1] + [0] * features.shape[1], random_state=seed,
-        ).fit(np.column_stack([z, features]), labels)
+        ).fit(stack._tree_design(z, features), labels)
     return stack
 
 

@@ -6,7 +6,8 @@
 
 An account is flagged when its calibrated probability reaches the threshold (the card's
 operating threshold, or one picked with `threshold_for(strictness)`), or when a plain rule
-fires. Flagged accounts get up to three reasons: rule reasons first, then what moved the model.
+fires. Flagged accounts, and every account at or above `reason_floor`, get up to three reasons:
+rule reasons first, then what moved the model (perks.detection.reasons).
 """
 
 import json
@@ -29,6 +30,7 @@ from perks.detection.reasons import (
 )
 
 __all__ = ["STRICTNESS_PRECISION", "BotAssessment", "Detector", "FEATURE_NAMES"]
+REASON_FLOOR = 0.05
 
 # Named strictness -> precision target on the card's curve (stricter flags more, less precisely).
 STRICTNESS_PRECISION = dict(zip(STRICTNESS, (0.97, _model.TARGET_PRECISION, 0.8), strict=True))
@@ -52,6 +54,7 @@ class Detector:
         self.threshold: float = float(card["threshold"])
         self._curve = sorted(card["precision_recall_curve"], key=lambda p: p["threshold"])
         self._quantiles = np.asarray(card["genuine_quantiles"]["values"], dtype=float)
+        self._reason_floor: float | None = None
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> "Detector":
@@ -86,24 +89,32 @@ class Detector:
         by_model = probabilities >= threshold
         rules = {int(i): fired for i in np.flatnonzero(rule_candidates(accounts))
                  if (fired := apply_rules(accounts[i]))}
-        flagged_rows = np.flatnonzero(by_model)
-        explained = dict(zip(flagged_rows.tolist(), model_reasons(
-            self._predict, features[flagged_rows], probabilities[flagged_rows],
-            [accounts[i] for i in flagged_rows], self._quantiles), strict=True))
+        # Reasons down to the lowest threshold a campaign is likely to use, not only this
+        # one: a strict campaign's flags then carry reasons too.
+        floor = min(threshold, self.reason_floor)
+        explained_rows = np.flatnonzero(probabilities >= floor)
+        explained = dict(zip(explained_rows.tolist(), model_reasons(
+            self._predict, features[explained_rows], probabilities[explained_rows],
+            [accounts[i] for i in explained_rows], self._quantiles), strict=True))
         results = []
         for i, (probability, model_flag) in enumerate(zip(
                 probabilities.round(4).tolist(), by_model.tolist(), strict=True)):
             fired = rules.get(i)
-            if not (model_flag or fired):
-                results.append(BotAssessment(probability, False, (), ()))
-                continue
             reasons = [reason for _, reason in fired or ()]
             reasons += [r for r in explained.get(i, ()) if r not in reasons]
             results.append(BotAssessment(
-                probability=probability, flagged=True,
+                probability=probability, flagged=bool(model_flag or fired),
                 reasons=tuple(reasons[:REASONS_PER_ACCOUNT]),
                 rule_flags=tuple(rule_id for rule_id, _ in fired or ())))
         return results
+
+    @property
+    def reason_floor(self) -> float:
+        """Accounts at or above this probability get reasons: the strict setting's threshold,
+        and never above REASON_FLOOR."""
+        if self._reason_floor is None:
+            self._reason_floor = min(REASON_FLOOR, float(self.threshold_for("strict")))
+        return self._reason_floor
 
     def threshold_for(self, strictness: str | float) -> float:
         """Threshold along the card's precision/recall curve; stricter means lower.

@@ -95,7 +95,12 @@ def forget_cache() -> None:
 
 def threshold_for(strictness: str | float | None, *, brand_id: int | None = None) -> float:
     """The bot-probability threshold for a strictness; a number is used as is (clamped to
-    [0, 1]); a name is placed on the model's precision/recall curve (stricter: lower)."""
+    [0, 1]); a name is placed on the model's precision/recall curve (stricter: lower).
+
+    `brand_id` is part of the contract: today a brand's adaptation keeps the base model's
+    thresholds (the stack is fitted to the brand's labels, so its probabilities stay on the
+    same scale), and a brand that wants another threshold sets a number, e.g. the one its
+    pool audit suggests."""
     if strictness is None or strictness == "":
         strictness = "balanced"
     if not isinstance(strictness, str) or not is_named(strictness):
@@ -104,7 +109,7 @@ def threshold_for(strictness: str | float | None, *, brand_id: int | None = None
         except (TypeError, ValueError):
             raise ValueError(f"bot strictness must be {', '.join(STRICTNESS)} or a number "
                              f"between 0 and 1, not {strictness!r}") from None
-    detector = detector_or_none(brand_id)
+    detector = detector_or_none(None)
     if detector is None:
         return DEFAULT_THRESHOLD
     return float(detector.threshold_for(normalise_strictness(strictness)))
@@ -185,3 +190,20 @@ def brand_is_adapted(session: Any, brand_id: int) -> bool:
     scores = BrandBotScore.__table__
     return session.execute(select(scores.c.account_id).where(
         scores.c.brand_id == brand_id).limit(1)).first() is not None
+
+
+def brand_scores(session: Any, brand_id: int, account_ids: list[int]
+                 ) -> dict[int, tuple[float, list[str]]]:
+    """{account_id: (adapted probability, reasons)} for those of `account_ids` the brand's
+    adaptation changed; the others keep the account's own probability and reasons."""
+    if not account_ids:
+        return {}
+    from sqlalchemy import select
+
+    from perks.models import BrandBotScore
+
+    scores = BrandBotScore.__table__
+    rows = session.execute(select(scores.c.account_id, scores.c.probability, scores.c.reasons)
+                           .where(scores.c.brand_id == brand_id,
+                                  scores.c.account_id.in_(account_ids)))
+    return {int(a): (float(p), list(r or [])) for a, p, r in rows}

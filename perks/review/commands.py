@@ -68,9 +68,8 @@ def list_command(brand: str | None, campaign: str | None, reason: str | None, st
                f"(page {result.page} of {result.pages})")
     for item in result.items:
         p = "–" if item.probability is None else f"{item.probability:.2f}"
-        flags = f" rules: {', '.join(item.rule_flags)}" if item.rule_flags else ""
         click.echo(f"  @{item.screen_name:20s} p {p}  importance {item.importance:.3f}  "
-                   f"{item.decision or 'undecided'}{flags}")
+                   f"{item.decision or 'undecided'}")
         for reason_text in item.reasons:
             click.echo(f"      - {reason_text}")
         click.echo(f"      campaigns: {', '.join(c['name'] for c in item.campaigns)}")

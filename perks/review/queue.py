@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from perks.accounts import Page
 from perks.campaigns.matching import account, bot_threshold, conditions, reason_texts
+from perks.detection import policy
 from perks.models import Campaign, ReviewDecision
 
 review_decision = ReviewDecision.__table__
@@ -120,11 +121,11 @@ def queue_page(session: Session, *, brand_id: int, campaign_id: int | None = Non
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(importance.desc(), per_account.c.account_id)
                            .offset((page - 1) * per_page).limit(per_page)).all()
-    items = _items(session, rows, pairs)
+    items = _items(session, rows, pairs, brand_id)
     return Page(items=items, page=page, per_page=per_page, total=int(total))
 
 
-def _items(session: Session, rows: list[Any], pairs) -> list[QueueItem]:
+def _items(session: Session, rows: list[Any], pairs, brand_id: int) -> list[QueueItem]:
     ids = [row.account_id for row in rows]
     if not ids:
         return []
@@ -142,12 +143,14 @@ def _items(session: Session, rows: list[Any], pairs) -> list[QueueItem]:
             .where(pairs.c.account_id.in_(ids)).order_by(names.c.name)):
         affected[account_id].append({"id": int(campaign_id), "name": name,
                                      "relevance": round(float(relevance or 0), 4)})
+    adapted = policy.brand_scores(session, brand_id, ids)  # the brand's own view, if adapted
     items = []
     for row in rows:
         a = accounts[row.account_id]
+        probability, reasons = adapted.get(a.id, (a.bot_probability, a.bot_reasons or []))
         items.append(QueueItem(
             account_id=a.id, screen_name=a.screen_name, name=a.name, url=a.url,
-            probability=a.bot_probability, reasons=reason_texts(a.bot_reasons or []),
+            probability=probability, reasons=reason_texts(reasons or a.bot_reasons or []),
             rule_flags=list(a.bot_flags or []), importance=round(float(row.importance or 0), 4),
             relevance=round(float(row.relevance or 0), 4), followers_count=a.followers_count,
             friends_count=a.friends_count, statuses_count=a.statuses_count,
