@@ -79,8 +79,9 @@ class Detector:
         return self.estimator.predict_proba(features)[:, 1]
 
     def assess(self, accounts: Sequence[Mapping[str, Any]], *,
-               threshold: float | None = None) -> list[BotAssessment]:
-        """One assessment per account, in order. `threshold` overrides the card's."""
+               threshold: float | None = None, explain: bool = True) -> list[BotAssessment]:
+        """One assessment per account, in order. `threshold` overrides the card's;
+        `explain=False` skips the model reasons (evaluation needs only the numbers)."""
         threshold = self.threshold if threshold is None else threshold
         if not len(accounts):
             return []
@@ -92,7 +93,8 @@ class Detector:
         # Reasons down to the lowest threshold a campaign is likely to use, not only this
         # one: a strict campaign's flags then carry reasons too.
         floor = min(threshold, self.reason_floor)
-        explained_rows = np.flatnonzero(probabilities >= floor)
+        explained_rows = np.flatnonzero(probabilities >= floor) if explain else np.zeros(
+            0, dtype=int)
         explained = dict(zip(explained_rows.tolist(), model_reasons(
             self._predict, features[explained_rows], probabilities[explained_rows],
             [accounts[i] for i in explained_rows], self._quantiles), strict=True))

@@ -137,7 +137,7 @@ def metrics(detector: Any, accounts: list[dict], labels: list[int], *,
             threshold: float | None = None) -> dict[str, Any]:
     """ROC AUC, average precision, Brier, precision/recall/F1 and confusion at `threshold`."""
     threshold = detector.threshold if threshold is None else threshold
-    results = detector.assess(accounts, threshold=threshold)
+    results = detector.assess(accounts, threshold=threshold, explain=False)
     scores = np.array([r.probability for r in results])
     flagged = np.array([r.flagged for r in results])
     y = np.array(labels, dtype=int)

@@ -1,5 +1,6 @@
 """`perks review list|decide|adapt|revert|retrain`: the review queue for scripts. Thin wrappers."""
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -214,6 +215,63 @@ def revert_command(brand: str | None, version: str | None, listing: bool,
         echo_json({"brand": brand_row.name, **result.as_dict()})
     else:
         click.echo(f"{brand_row.name}: now on {version or 'the base model ' + result.base_version}")
+
+
+@review_group.command("audit")
+@click.argument("campaign")
+@click.option("--brand", help="The brand's name (needed when there are several).")
+@click.option("--draw", is_flag=True, help="Draw a new uniform sample of the matched pool.")
+@click.option("--size", default=50, show_default=True, type=click.IntRange(10, 500))
+@click.option("--seed", type=int, help="Seed for --draw (default: a fresh random sample).")
+@click.option("--tolerate", type=click.FloatRange(0, 100),
+              help="Suggest the threshold that flags at most this % of genuine accounts.")
+@json_option
+@with_appcontext
+def audit_command(campaign: str, brand: str | None, draw: bool, size: int, seed: int | None,
+                  tolerate: float | None, as_json: bool) -> None:
+    """The pool audit: how many bots are really in a campaign's pool. Decide the sampled
+    accounts with `perks review decide` (or on the web); the estimate follows."""
+    from perks.review import audit as pool_audit
+
+    with prepared_session() as session:
+        brand_row = _brand(session, brand)
+        try:
+            found = find_campaign(session=session, ref=campaign, brand_id=brand_row.id)
+        except CampaignError as error:
+            raise click.ClickException(str(error)) from None
+        if draw:
+            pool_audit.draw_sample(session=session, campaign=found, size=size, seed=seed)
+            session.commit()
+        result = pool_audit.campaign_audit(
+            session=session, campaign=found,
+            tolerated=None if tolerate is None else tolerate / 100)
+    e = result.estimate
+    if as_json:
+        echo_json({"campaign": found.name, "pool_size": result.pool_size,
+                   "sample": [{"handle": r["screen_name"], "decision": r["decision"]}
+                              for r in result.sample],
+                   "estimate": None if e is None else dataclasses.asdict(e),
+                   "suggested_threshold": result.suggested_threshold})
+        return
+    click.echo(f"{found.name}: matched pool {result.pool_size:,}; sample "
+               f"{len(result.sample)}, decided {result.decided}")
+    if e is None:
+        pending = [r["screen_name"] for r in result.sample if r["decision"] is None]
+        click.echo("no estimate yet: decide the sample (" + (", ".join(
+            "@" + h for h in pending[:10]) + (" ..." if len(pending) > 10 else "")
+            if pending else "draw one with --draw") + ")")
+        return
+    s = e.bot_share
+    click.echo(f"bot share {s.value:.0%} (95% interval {s.low:.0%}-{s.high:.0%}): "
+               f"{e.bots_in_pool[0]:,} to {e.bots_in_pool[1]:,} accounts")
+    for t in e.settings:
+        cells = [f"{name} " + (f"{x.value:.0%} ({x.low:.0%}-{x.high:.0%})" if x.n else "-")
+                 for name, x in (("precision", t.precision), ("recall", t.recall),
+                                 ("genuine flagged", t.genuine_flagged))]
+        click.echo(f"  {t.name:12s} {t.threshold:.2f}: " + ", ".join(cells))
+    if result.suggested_threshold is not None:
+        click.echo(f"threshold {result.suggested_threshold:.2f} flags at most {tolerate:g}% of "
+                   "the sample's genuine accounts")
 
 
 @contextmanager
