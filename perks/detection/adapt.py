@@ -124,14 +124,18 @@ def fit_stack(z: np.ndarray, features: np.ndarray, labels: np.ndarray, *,
     stack = Stack(n, positives, centre, scale)
     if min(positives, n - positives) < MIN_PER_CLASS:
         return stack
-    model = LogisticRegression(C=STACK_C, max_iter=1000)
-    model.fit(stack._design(z, features), labels)
-    stack.coef, stack.intercept = model.coef_[0].astype(float), float(model.intercept_[0])
-    if n >= MIN_FOR_TREES:
-        stack.trees = HistGradientBoostingClassifier(
-            max_iter=60, learning_rate=0.1, max_leaf_nodes=4, min_samples_leaf=5,
-            monotonic_cst=[1] + [0] * features.shape[1], random_state=seed,
-        ).fit(stack._tree_design(z, features), labels)
+    from threadpoolctl import threadpool_limits
+
+    # A few hundred rows: one thread is fastest, and spares a shared machine's other cores.
+    with threadpool_limits(1):
+        model = LogisticRegression(C=STACK_C, max_iter=1000)
+        model.fit(stack._design(z, features), labels)
+        stack.coef, stack.intercept = model.coef_[0].astype(float), float(model.intercept_[0])
+        if n >= MIN_FOR_TREES:
+            stack.trees = HistGradientBoostingClassifier(
+                max_iter=60, learning_rate=0.1, max_leaf_nodes=4, min_samples_leaf=5,
+                monotonic_cst=[1] + [0] * features.shape[1], random_state=seed,
+            ).fit(stack._tree_design(z, features), labels)
     return stack
 
 
