@@ -6,9 +6,13 @@ accounts the brand decided ("automated" = 1, "genuine" = 0; "unsure" says nothin
 1. a logistic regression on [z, standardised x] (L2, C = STACK_C), fitted on the decisions;
 2. from MIN_FOR_TREES decisions on, a small gradient-boosted model on [z, x], monotone in z
    (a higher base score never lowers the adapted one), averaged with (1) in logit space;
-3. shrunk towards the base score by the evidence: adapted = z + w (stacked - z) with
-   w = n / (n + SHRINK_N), so six decisions move scores by a quarter of what the stack says
-   and the pool does not swing on a handful of labels.
+3. anchored to the base model by a prior: a sample of the pool itself joins the fit as
+   pseudo-decisions whose labels are the base model's probabilities (soft labels), PRIOR_N
+   decisions' worth in total. With a handful of decisions the stack reproduces the base model
+   on the pool except near the decided accounts; with hundreds, the decisions dominate;
+4. and the move from the base logit is scaled by n / (n + PRIOR_N), so six decisions move
+   scores by a sixth of what the stack says and the pool does not swing on a few labels
+   (six decisions on the demo pool: docs/detection.md).
 
 Measured against the alternatives (kNN look-alike correction, reweighted retraining of the full
 model, stacking without trees) with `perks evaluate --adapt` on each held-out research
@@ -37,7 +41,9 @@ from perks.detection.features import FEATURE_NAMES, compute_features
 
 STACK_C = 0.3
 MIN_FOR_TREES = 50
-SHRINK_N = 20.0
+Z_SCALE = 10.0
+PRIOR_N = 30.0  # the base model's weight, in decisions
+PRIOR_SAMPLE = 2000  # pool accounts that carry it
 MIN_PER_CLASS = 2  # below this the brand's decisions cannot tell the classes apart: no stack
 LABELS = {"automated": 1, "genuine": 0}
 _EPS = 1e-4
@@ -78,11 +84,14 @@ class Stack:
 
     @property
     def weight(self) -> float:
-        return self.n / (self.n + SHRINK_N)
+        """How far the decisions outweigh the base model's prior (0: not at all, 1: fully)."""
+        return self.n / (self.n + PRIOR_N)
 
     def _design(self, z: np.ndarray, features: np.ndarray) -> np.ndarray:
         x = (np.where(np.isnan(features), self.centre, features) - self.centre) / self.scale
-        return np.column_stack([z, x])
+        # z scaled up so that its coefficient is tiny and the L2 penalty leaves it alone: the
+        # stack can keep the base score as is and only the features' corrections are shrunk.
+        return np.column_stack([Z_SCALE * z, x])
 
     def _tree_design(self, z: np.ndarray, features: np.ndarray) -> np.ndarray:
         # Unknown values take the centre: a column the pool never carries would be all NaN,
@@ -98,6 +107,7 @@ class Stack:
         if self.trees is not None:
             tree_p = self.trees.predict_proba(self._tree_design(z, features))[:, 1]
             stacked = 0.5 * stacked + 0.5 * logit(tree_p)
+        # Evidence-weighted: a handful of decisions moves scores a little, hundreds fully.
         return z + self.weight * (stacked - z)
 
     def payload(self) -> dict[str, Any]:
@@ -108,8 +118,10 @@ class Stack:
 
 
 def fit_stack(z: np.ndarray, features: np.ndarray, labels: np.ndarray, *,
+              pool_z: np.ndarray | None = None, pool_features: np.ndarray | None = None,
               seed: int = 0) -> Stack:
-    """Fit the correction on decided accounts (base logits, features, 0/1 labels)."""
+    """Fit the correction on decided accounts (base logits, features, 0/1 labels), anchored
+    by pool accounts (`pool_z`, `pool_features`) soft-labelled with the base probability."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
@@ -126,16 +138,24 @@ def fit_stack(z: np.ndarray, features: np.ndarray, labels: np.ndarray, *,
         return stack
     from threadpoolctl import threadpool_limits
 
-    # A few hundred rows: one thread is fastest, and spares a shared machine's other cores.
+    all_z, all_x, all_y, weights = z, features, labels, np.ones(n)
+    if pool_z is not None and len(pool_z):
+        soft = _sigmoid(pool_z)
+        each = PRIOR_N / len(pool_z)
+        all_z = np.concatenate([z, pool_z, pool_z])
+        all_x = np.vstack([features, pool_features, pool_features])
+        all_y = np.concatenate([labels, np.ones(len(pool_z), int), np.zeros(len(pool_z), int)])
+        weights = np.concatenate([weights, each * soft, each * (1 - soft)])
+    # A few thousand rows: one thread is fastest, and spares a shared machine's other cores.
     with threadpool_limits(1):
-        model = LogisticRegression(C=STACK_C, max_iter=1000)
-        model.fit(stack._design(z, features), labels)
+        model = LogisticRegression(C=STACK_C, max_iter=5000)
+        model.fit(stack._design(all_z, all_x), all_y, sample_weight=weights)
         stack.coef, stack.intercept = model.coef_[0].astype(float), float(model.intercept_[0])
         if n >= MIN_FOR_TREES:
             stack.trees = HistGradientBoostingClassifier(
                 max_iter=60, learning_rate=0.1, max_leaf_nodes=4, min_samples_leaf=5,
                 monotonic_cst=[1] + [0] * features.shape[1], random_state=seed,
-            ).fit(stack._tree_design(z, features), labels)
+            ).fit(stack._tree_design(all_z, all_x), all_y, sample_weight=weights)
     return stack
 
 
@@ -179,14 +199,29 @@ def _load_trees(path: Path) -> Any:
 
 
 def adapt_detector(base: Detector, accounts: Sequence[Mapping[str, Any]],
-                   labels: Sequence[int], *, version: str = "simulated",
-                   brand_id: int | None = None) -> AdaptedDetector:
-    """A detector adapted to labelled accounts (what the product and `evaluate --adapt` do)."""
-    features = (compute_features(accounts) if len(accounts)
-                else np.zeros((0, len(FEATURE_NAMES))))
-    z = logit(base._predict(features)) if len(accounts) else np.zeros(0)
-    return AdaptedDetector(base, fit_stack(z, features, np.asarray(labels, int)), version,
-                           brand_id)
+                   labels: Sequence[int], *, pool: Sequence[Mapping[str, Any]] = (),
+                   version: str = "simulated", brand_id: int | None = None) -> AdaptedDetector:
+    """A detector adapted to labelled accounts, anchored by a sample of the pool they came
+    from (what the product and `evaluate --adapt` both do)."""
+    def inputs(rows: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        if not len(rows):
+            return np.zeros(0), np.zeros((0, len(FEATURE_NAMES)))
+        features = compute_features(rows)
+        return logit(base._predict(features)), features
+
+    z, features = inputs(accounts)
+    pool_z, pool_features = inputs(pool)
+    stack = fit_stack(z, features, np.asarray(labels, int), pool_z=pool_z,
+                      pool_features=pool_features)
+    return AdaptedDetector(base, stack, version, brand_id)
+
+
+def pool_sample(accounts: Sequence[Any], seed: int = 0) -> list[Any]:
+    """Up to PRIOR_SAMPLE accounts of a pool, uniformly (the prior's anchor)."""
+    if len(accounts) <= PRIOR_SAMPLE:
+        return list(accounts)
+    picked = np.random.default_rng(seed).choice(len(accounts), PRIOR_SAMPLE, replace=False)
+    return [accounts[i] for i in sorted(picked.tolist())]
 
 
 # --- the product: decisions in, adapter and brand_bot_score out ----------------------------
@@ -231,6 +266,19 @@ def brand_decisions(session: Any, brand_id: int) -> tuple[list[dict[str, Any]], 
     profiles = [{k: v for k, v in r.items() if k != "decision"} for r in rows]
     labels = np.array([LABELS[r["decision"]] for r in rows], dtype=int)
     return profiles, labels, {k: int(v) for k, v in counts.items()}
+
+
+def _pool_profiles(session: Any) -> list[dict[str, Any]]:
+    """A uniform sample of the scored pool's profiles (SQL random order, so any pool size)."""
+    from sqlalchemy import func, select
+
+    from perks.models import Account
+
+    table = Account.__table__
+    columns = [c for c in table.c if c.name not in _NOT_PROFILE]
+    return [dict(r) for r in session.execute(
+        select(*columns).where(table.c.bot_probability.is_not(None))
+        .order_by(func.random()).limit(PRIOR_SAMPLE)).mappings()]
 
 
 def _brand_threshold(session: Any, brand_id: int) -> float:
@@ -303,7 +351,8 @@ def adapt_brand(*, session: Any, brand_id: int, base: Detector | None = None,
     clock = time.perf_counter()
     base = base or Detector.load()
     profiles, labels, counts = brand_decisions(session, brand_id)
-    detector = adapt_detector(base, profiles, labels, brand_id=brand_id)
+    detector = adapt_detector(base, profiles, labels, pool=_pool_profiles(session),
+                              brand_id=brand_id)
     fitted = time.perf_counter() - clock
     version = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-n{len(labels)}"
     detector.version = f"{base.version}~b{brand_id}.{version}"

@@ -187,7 +187,7 @@ def evaluate_adapted(detector: Any, specs: Iterable[str | FileSpec], *, decision
     (perks.detection.adapt), and both detectors are scored on the remaining accounts."""
     import time
 
-    from perks.detection.adapt import adapt_detector
+    from perks.detection.adapt import adapt_detector, pool_sample
 
     accounts, labels, files = read_files(specs, label_column=label_column,
                                          ignore_fields=ignore_fields, observed_at=observed_at)
@@ -199,7 +199,7 @@ def evaluate_adapted(detector: Any, specs: Iterable[str | FileSpec], *, decision
     rest = [i for i in range(len(accounts)) if i not in chosen]
     clock = time.perf_counter()
     adapted = adapt_detector(detector, [accounts[i] for i in picked],
-                             [labels[i] for i in picked])
+                             [labels[i] for i in picked], pool=pool_sample(accounts, seed))
     seconds = time.perf_counter() - clock
     held = [accounts[i] for i in rest]
     held_labels = [labels[i] for i in rest]
