@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perks.config import default_instance_path, load_config
+from perks.detection import store as model_store
 from perks.paths import TEMPLATES_DIR
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> "Flask":
     instance_path = Path((config or {}).get("INSTANCE_PATH") or default_instance_path())
     app = Flask(__name__, instance_path=str(instance_path), template_folder=str(TEMPLATES_DIR))
     app.config.update(load_config(instance_path, config))
+    model_store.configure(instance_path)  # trained and adapted models live in the instance folder
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)

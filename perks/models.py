@@ -310,6 +310,37 @@ class ReviewAudit(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     model_version: str | None = Field(default=None, max_length=40)
     probability: float | None = None
+    # None: the change was stored; "lost": a reviewer's decision refused by a conflict (the
+    # stored decision it lost to is in `before`), kept so the trail shows both sides.
+    outcome: str | None = Field(default=None, max_length=20)
+
+
+class BrandBotScore(SQLModel, table=True):
+    """A brand's adapted bot probability of an account (perks.detection.adapt writes it; the
+    funnel reads it through perks.detection.policy.brand_bot_probability). No row: the
+    account's own bot_probability holds for the brand."""
+
+    __tablename__ = "brand_bot_score"
+
+    brand_id: int = Field(foreign_key="brand.id", primary_key=True, ondelete="CASCADE")
+    account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE",
+                            index=True)
+    probability: float
+    model_version: str = Field(max_length=80)
+    reasons: list[Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class AuditSample(SQLModel, table=True):
+    """The uniform random sample of a campaign's matched pool that its brand reviews to
+    measure the pool's bot share (perks.detection.audit)."""
+
+    __tablename__ = "audit_sample"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE",
+                            index=True)
+    drawn_at: datetime = Field(default_factory=utcnow)
+    pool_size: int  # the matched pool the sample was drawn from, at the time
 
 
 class Suppression(SQLModel, table=True):

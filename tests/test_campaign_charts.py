@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from perks.campaigns import charts, matching
 from perks.campaigns.strictness import strictness_table
+from perks.detection import policy
 from perks.models import Account
 from tests.test_campaigns import COFFEE, gen_campaign, gen_pool
 
@@ -101,10 +102,10 @@ def test_form_shows_precision_and_recall_per_strictness(page_client):
 
 
 def test_form_says_when_the_bot_model_cannot_load(page_client, monkeypatch):
-    def missing():
+    def missing(brand_id=None):
         raise FileNotFoundError("no bot model")
 
-    monkeypatch.setattr(matching, "_detector", missing)
+    monkeypatch.setattr(policy, "current_detector", missing)
     html = page_client.get("/campaigns/new").data.decode()
     assert "The bot model could not be loaded" in html
     assert 'class="strictness"' not in html

@@ -94,13 +94,14 @@ def test_rules_flag_an_rss_auto_poster():
     expected = {"automation_tools", "posting_flood", "duplicate_text", "clockwork_posting"}
     assert expected <= set(fired)
     assert fired["automation_tools"] == "96% of posts come from automation tools"
-    assert fired["posting_flood"] == "posted 140 times a day"
+    assert fired["posting_flood"] == "posts 140 times a day, more than a person could write"
 
 
 def test_rules_flag_a_follow_back_ring_not_a_normal_account():
     ring = gen_account(followers_count=4812, friends_count=4790)
     assert dict(apply_rules(ring))["follow_back_ring"] == (
-        "follows 4,790 and is followed by 4,812: a follow-back ring")
+        "follows 4,790 accounts and is followed by almost exactly as many (4,812), the mark of "
+        "a follow-back ring")
     assert apply_rules(gen_account()) == []
 
 
@@ -123,7 +124,7 @@ def test_obvious_bot_and_obvious_human(detector):
     assert human.reasons == () and human.rule_flags == ()
     assert 1 <= len(bot.reasons) <= 3
     joined = " / ".join(bot.reasons)
-    assert "follows 1,900, followed by 3" in joined or "empty bio" in joined
+    assert "follows 1,900 accounts but only 3 follow it back" in joined or "has no bio" in joined
     for reason in bot.reasons:  # plain words, no feature names
         assert "_" not in reason and "log" not in reason
 
@@ -137,8 +138,9 @@ def test_reasons_stable_under_small_changes(detector):
 
 
 def test_threshold_for_is_monotone(detector):
-    assert detector.threshold_for("standard") == detector.threshold
-    named = [detector.threshold_for(s) for s in ("lenient", "standard", "strict")]
+    assert detector.threshold_for("balanced") == detector.threshold
+    assert detector.threshold_for("standard") == detector.threshold  # the old name, read still
+    named = [detector.threshold_for(s) for s in ("lenient", "balanced", "strict")]
     assert named == sorted(named, reverse=True)
     numeric = [detector.threshold_for(r) for r in np.linspace(0, 1, 21)]
     assert all(a >= b for a, b in zip(numeric, numeric[1:], strict=False))

@@ -142,7 +142,7 @@ def test_every_change_writes_an_audit_row_with_model_version_and_probability(ses
     assert trail[0] | {"at": None} == {
         "at": None, "who": "rita@brand-a.example", "before": "unsure", "after": "genuine",
         "note": "checked the website", "model_version": "1.0+test", "probability": 0.6,
-        "account": "@pia"}
+        "account": "@pia", "outcome": None}
 
 
 def test_second_reviewer_gets_a_conflict_showing_the_first_decision(db_app):
@@ -166,7 +166,7 @@ def test_second_reviewer_gets_a_conflict_showing_the_first_decision(db_app):
             decisions.decide(session=second, brand_id=brand, account_id=ids["pia"],
                              decision="automated", user_id=None,
                              expected_version=seen_second.version)
-        second.rollback()
+        second.commit()  # what the web, API and CLI do: the refused side stays in the trail
         current = raised.value.current
         assert (current.decision, current.version, current.decided_by, current.note) == (
             "genuine", 1, "rita@brand-a.example", "real")
@@ -179,13 +179,18 @@ def test_second_reviewer_gets_a_conflict_showing_the_first_decision(db_app):
         with pytest.raises(decisions.DecisionConflict):
             decisions.decide(session=second, brand_id=brand, account_id=ids["pia"],
                              decision="automated", user_id=None, expected_version=1)
-        second.rollback()
+        second.commit()
     with Session(engine) as check:
         stored = decisions.current_decision(session=check, brand_id=brand,
                                             account_id=ids["pia"])
-        audits = check.execute(select(ReviewAudit.after).order_by(ReviewAudit.id)).all()
+        audits = check.execute(select(ReviewAudit.before, ReviewAudit.after, ReviewAudit.outcome)
+                               .order_by(ReviewAudit.id)).all()
     assert (stored.decision, stored.version) == ("unsure", 2)
-    assert [a for (a,) in audits] == ["genuine", "unsure"]  # nothing silently lost
+    # Nothing silently lost: each refused decision is there, with what it lost to.
+    assert [tuple(a) for a in audits] == [(None, "genuine", None),
+                                          ("genuine", "automated", "lost"),
+                                          ("genuine", "unsure", None),
+                                          ("unsure", "automated", "lost")]
 
 
 def test_bulk_decides_the_rest_and_reports_conflicts(session):
@@ -227,9 +232,10 @@ def test_threshold_view_counts_candidates_per_band(session):
     assert sum(bands.values()) == 6
     assert (bands[0.0], bands[0.1], bands[0.6], bands[0.9]) == (1, 2, 1, 2)
     names = {s.name: s for s in view["settings"]}
-    assert {"lenient", "standard", "strict"} <= set(names)
+    assert {"lenient", "balanced", "strict"} <= set(names)
     assert names["custom 0.5"].campaigns == ["Coffee week"]
-    assert names["standard"].precision is not None
+    assert names["balanced"].precision is not None  # a cross-collection estimate
+    assert "other data" in view["note"]
 
 
 @pytest.fixture

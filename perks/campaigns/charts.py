@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from perks.campaigns import rules
 from perks.campaigns.matching import context, matched_pool
-from perks.campaigns.rules import ACCOUNTS, account
+from perks.campaigns.rules import ACCOUNTS
 from perks.models import Campaign
 
 BINS = 20
@@ -133,7 +133,7 @@ def bot_histogram(session: Session, campaign: Campaign, *, bot_threshold: float,
     ctx = context(session, campaign, bot_threshold=bot_threshold, today=today)
     flag_rule = next(r for r in rules.RULES if r.stage == "flagged")
     counts, missing, removed = _counts(
-        session, ctx, account.c.bot_probability, low=0.0, high=1.0,
+        session, ctx, rules.bot_probability(ACCOUNTS, ctx), low=0.0, high=1.0,
         stages=("score", "audience", "privacy"), selected=flag_rule.excludes(ACCOUNTS, ctx))
     return Histogram(
         title="Bot probability of the accounts that pass the earlier stages",

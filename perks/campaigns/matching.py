@@ -5,7 +5,6 @@ this module turns them into the funnel's counts and the ranked shortlist. Counti
 are SQL: the pool never comes into Python. No Flask here.
 """
 
-import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,34 +15,16 @@ from sqlmodel import Session
 from perks.accounts import topic_ids_by_slug
 from perks.campaigns import rules
 from perks.campaigns.rules import ACCOUNTS, STAGES, Context, account
+from perks.detection import policy
 from perks.models import Campaign
 
-DEFAULT_BOT_THRESHOLD = 0.5
+DEFAULT_BOT_THRESHOLD = policy.DEFAULT_THRESHOLD
 
 
-def bot_threshold(strictness: str | float | None) -> float:
-    """The bot-probability threshold for a campaign's strictness (a number is used as is).
-
-    Named settings come from the detector (``Detector.threshold_for``); without it, 0.5.
-    """
-    if strictness is None or strictness == "":
-        return DEFAULT_BOT_THRESHOLD
-    try:
-        return min(1.0, max(0.0, float(strictness)))
-    except (TypeError, ValueError):
-        pass
-    try:
-        return float(_detector().threshold_for({"balanced": "standard"}.get(strictness,
-                                                                          strictness)))
-    except Exception:  # noqa: BLE001 - detector missing or not trained: the documented default
-        return DEFAULT_BOT_THRESHOLD
-
-
-@functools.cache
-def _detector() -> Any:
-    from perks.detection import Detector  # loaded once per process: the model file is large
-
-    return Detector.load()
+def bot_threshold(strictness: str | float | None, *, brand_id: int | None = None) -> float:
+    """The bot-probability threshold for a campaign's strictness: perks.detection.policy owns
+    the rule (this name stays for callers)."""
+    return policy.threshold_for(strictness, brand_id=brand_id)
 
 
 @dataclass
@@ -93,7 +74,8 @@ def context(session: Session, campaign: Campaign, *, bot_threshold: float,
     """The rules' context for `campaign`: its topics' ids, threshold and today's date."""
     ids = topic_ids_by_slug(session)
     return Context(campaign, bot_threshold, today or datetime.now(UTC).date(),
-                   [ids[s] for s in campaign.topics if s in ids])
+                   [ids[s] for s in campaign.topics if s in ids],
+                   adapted=policy.brand_is_adapted(session, campaign.brand_id))
 
 
 def _count(flag: ColumnElement[bool]):

@@ -108,7 +108,8 @@ def supports(ctx: rules.Context) -> bool:
     """Whether `ranked_fast` can answer this campaign (otherwise matching's general query):
     an "any" campaign with topics whose active rules read only columns the table copies."""
     c = ctx.campaign
-    return bool(c.topics and ctx.topic_ids and c.topic_mode == "any" and all(
+    # The table copies the account's own bot probability, not a brand's adapted one.
+    return bool(c.topics and ctx.topic_ids and c.topic_mode == "any" and not ctx.adapted and all(
         set(rule.columns) <= set(COPIED) for rule in rules.active_rules(c)))
 
 

@@ -69,6 +69,7 @@ class Context:
     threshold: float
     today: date
     topic_ids: list[int] = field(default_factory=list)
+    adapted: bool = False  # the brand has adapted bot probabilities (perks.detection.adapt)
 
 
 class Source:
@@ -213,9 +214,20 @@ def has_rule_flags(src: Source) -> ColumnElement[bool]:
                 cast(src.c.bot_flags, Text).not_in(("null", "[]")))
 
 
+def bot_probability(src: Source, ctx: Context) -> ColumnElement:
+    """The probability the campaign's brand sees: its adapted one where it has adapted
+    (perks.detection.policy), else the account's own. The ranking table holds only the
+    account's own, so it cannot answer adapted brands (perks.campaigns.ranking.supports)."""
+    if ctx.adapted and src.table is account:
+        from perks.detection import policy
+
+        return policy.brand_bot_probability(ctx.campaign.brand_id)
+    return src.c.bot_probability
+
+
 def by_model(src: Source, ctx: Context) -> ColumnElement[bool]:
     """Bot probability at or above the campaign's threshold; never NULL."""
-    p = src.c.bot_probability
+    p = bot_probability(src, ctx)
     return and_(p.is_not(None), p >= ctx.threshold)
 
 
@@ -227,7 +239,7 @@ def flagged(src: Source, ctx: Context) -> ColumnElement[bool]:
 def _flagged_explain(row: Mapping[str, Any], ctx: Context) -> str:
     from perks.detection.reasons import reason_texts
 
-    p = row["bot_probability"]
+    p = row.get("brand_bot_probability", row["bot_probability"])
     parts = []
     if p is not None and p >= ctx.threshold:
         parts.append(f"bot probability {p:.2f}, campaign allows < {ctx.threshold:.2f}")

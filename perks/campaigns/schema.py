@@ -24,13 +24,13 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
+# Detection owns the strictness vocabulary and its aliases ("standard" is "balanced").
+from perks.detection.policy import STRICTNESS, normalise_strictness
+
 # PostgreSQL refuses NUL in text; refusing it here makes that a clear error, not a 500.
 NO_NUL = r"^[^\x00]*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"
 INT_MAX = 2_000_000_000  # below PostgreSQL's integer limit
-STRICTNESS = ("lenient", "balanced", "strict")
-# Older rows and the threshold page said "standard" for the middle setting.
-STRICTNESS_ALIASES = {"standard": "balanced"}
 TOPIC_MODES = (("any", "any of the topics"), ("all", "all of the topics"))
 SCORE_MODES = (("percentile", "percentile (survives recalibration)"), ("absolute", "score value"))
 PATTERN_MEANING = {NO_NUL: "text without NUL characters",
@@ -175,8 +175,7 @@ class CampaignFields(BaseModel):
 
 def read_strictness(value: str) -> str:
     """A strictness as stored or typed, in today's words ("Standard" -> "balanced")."""
-    value = value.strip().lower()
-    return STRICTNESS_ALIASES.get(value, value)
+    return normalise_strictness(value)
 
 
 def _is_probability(text: str) -> bool:

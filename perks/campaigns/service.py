@@ -29,8 +29,10 @@ SHORTLIST_STATUSES = ("offered", "approved", "waitlist", "dropped")
 
 
 def threshold(campaign: Campaign) -> float:
-    """The campaign's bot-probability threshold (its strictness, through the detector)."""
-    return matching.bot_threshold(campaign.bot_strictness)
+    """The campaign's bot-probability threshold (perks.detection.policy decides it)."""
+    from perks.detection import policy
+
+    return policy.campaign_threshold(campaign)
 
 
 def refresh(session: Session, campaign: Campaign) -> dict[str, int]:

@@ -64,7 +64,8 @@ def failures(session: Session, ctx: rules.Context, account_id: int) -> list[Fail
     active = rules.active_rules(campaign)
     verdicts = [case((rule.excludes(ACCOUNTS, ctx), True), else_=False).label(f"_out_{rule.key}")
                 for rule in active]
-    row = session.execute(select(account, *verdicts).where(account.c.id == account_id)
+    seen = rules.bot_probability(ACCOUNTS, ctx).label("brand_bot_probability")
+    row = session.execute(select(account, seen, *verdicts).where(account.c.id == account_id)
                           ).mappings().one()
     for rule in active:
         if row[f"_out_{rule.key}"]:

@@ -1,125 +1,27 @@
 """Detection stage: bot probability, flag, plain-word reasons and rule flags per account.
 
-    detector = Detector.load()                     # the shipped model and its card
-    for result in detector.assess(accounts):       # mappings with Account column names
-        result.probability, result.flagged, result.reasons, result.rule_flags
+    from perks.detection import policy
+    detector = policy.current_detector(brand_id)    # cached per process, reloads on change
+    threshold = policy.threshold_for("balanced", brand_id=brand_id)
 
-An account is flagged when its calibrated probability reaches the threshold (the card's
-operating threshold, or one picked with `threshold_for(strictness)`), or when a plain rule
-fires. Flagged accounts get up to three reasons: rule reasons first, then what moved the model.
+`Detector` (perks.detection.detector) loads a model file and assesses accounts; `policy` owns
+the strictness vocabulary, the thresholds and the per-process detector cache; `adapt` learns
+a brand's review decisions; `audit` estimates a pool's bot share from a uniform sample.
+Names are imported lazily so that importing the policy does not load scikit-learn.
 """
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import numpy as np
-
-from perks.detection import model as _model
-from perks.detection.features import FEATURE_NAMES, compute_features
-from perks.detection.reasons import (
-    REASONS_PER_ACCOUNT,
-    apply_rules,
-    model_reasons,
-    rule_candidates,
-)
 
 __all__ = ["STRICTNESS_PRECISION", "BotAssessment", "Detector", "FEATURE_NAMES"]
 
-# Named strictness -> precision target on the card's curve (stricter flags more, less precisely).
-STRICTNESS_PRECISION = {"lenient": 0.97, "standard": _model.TARGET_PRECISION, "strict": 0.8}
 
+def __getattr__(name: str) -> Any:
+    if name in ("STRICTNESS_PRECISION", "BotAssessment", "Detector"):
+        from perks.detection import detector
 
-@dataclass(frozen=True)
-class BotAssessment:
-    probability: float
-    flagged: bool
-    reasons: tuple[str, ...]
-    rule_flags: tuple[str, ...]
+        return getattr(detector, name)
+    if name == "FEATURE_NAMES":
+        from perks.detection.features import FEATURE_NAMES
 
-
-class Detector:
-    """A loaded model with its card. Build with `Detector.load()`."""
-
-    def __init__(self, estimator: Any, card: Mapping[str, Any]):
-        self.estimator = estimator
-        self.card = card
-        self.version: str = card["version"]
-        self.threshold: float = float(card["threshold"])
-        self._curve = sorted(card["precision_recall_curve"], key=lambda p: p["threshold"])
-        self._quantiles = np.asarray(card["genuine_quantiles"]["values"], dtype=float)
-
-    @classmethod
-    def load(cls, path: Path | str | None = None) -> "Detector":
-        """Load a model file (default: the shipped one) and the model_card.json beside it."""
-        path = Path(path) if path is not None else _model.MODEL_PATH
-        card_path = path.parent / _model.CARD_PATH.name
-        if not path.is_file() or not card_path.is_file():
-            raise FileNotFoundError(f"no bot model at {path} (with {card_path.name}); "
-                                    "run `perks train`")
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        if card.get("features") != list(FEATURE_NAMES):
-            raise ValueError(f"{card_path}: the model was trained on other features; retrain")
-        return cls(_model.load(path), card)
-
-    def probabilities(self, accounts: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        if not len(accounts):
-            return np.zeros(0)
-        return self._predict(compute_features(accounts))
-
-    def _predict(self, features: np.ndarray) -> np.ndarray:
-        return self.estimator.predict_proba(features)[:, 1]
-
-    def assess(self, accounts: Sequence[Mapping[str, Any]], *,
-               threshold: float | None = None) -> list[BotAssessment]:
-        """One assessment per account, in order. `threshold` overrides the card's."""
-        threshold = self.threshold if threshold is None else threshold
-        if not len(accounts):
-            return []
-        features = compute_features(accounts)
-        probabilities = self._predict(features)
-        by_model = probabilities >= threshold
-        rules = {int(i): fired for i in np.flatnonzero(rule_candidates(accounts))
-                 if (fired := apply_rules(accounts[i]))}
-        flagged_rows = np.flatnonzero(by_model)
-        explained = dict(zip(flagged_rows.tolist(), model_reasons(
-            self._predict, features[flagged_rows], probabilities[flagged_rows],
-            [accounts[i] for i in flagged_rows], self._quantiles), strict=True))
-        results = []
-        for i, (probability, model_flag) in enumerate(zip(
-                probabilities.round(4).tolist(), by_model.tolist(), strict=True)):
-            fired = rules.get(i)
-            if not (model_flag or fired):
-                results.append(BotAssessment(probability, False, (), ()))
-                continue
-            reasons = [reason for _, reason in fired or ()]
-            reasons += [r for r in explained.get(i, ()) if r not in reasons]
-            results.append(BotAssessment(
-                probability=probability, flagged=True,
-                reasons=tuple(reasons[:REASONS_PER_ACCOUNT]),
-                rule_flags=tuple(rule_id for rule_id, _ in fired or ())))
-        return results
-
-    def threshold_for(self, strictness: str | float) -> float:
-        """Threshold along the card's precision/recall curve; stricter means lower.
-
-        A name ("lenient", "standard", "strict") aims at a precision (0.97, 0.9, 0.8); a number
-        in [0, 1] is the recall wanted on the validation curve. Both are monotone: more
-        strictness never raises the threshold.
-        """
-        if isinstance(strictness, str):
-            if strictness not in STRICTNESS_PRECISION:
-                raise ValueError(f"strictness must be one of {', '.join(STRICTNESS_PRECISION)} "
-                                 "or a number between 0 and 1")
-            if strictness == "standard":
-                return self.threshold
-            target = STRICTNESS_PRECISION[strictness]
-            meeting = [p["threshold"] for p in self._curve if p["precision"] >= target]
-            return float(min(meeting)) if meeting else float(self._curve[-1]["threshold"])
-        recall = float(strictness)
-        if not 0.0 <= recall <= 1.0:
-            raise ValueError("a numeric strictness is a recall between 0 and 1")
-        reaching = [p["threshold"] for p in self._curve if p["recall"] >= recall]
-        return float(max(reaching)) if reaching else float(self._curve[0]["threshold"])
+        return FEATURE_NAMES
+    raise AttributeError(f"module 'perks.detection' has no attribute {name!r}")

@@ -104,11 +104,10 @@ def _without(raw: Mapping[str, Any], ignored: set[str]) -> dict[str, Any]:
     return clean
 
 
-def evaluate_files(detector: Any, specs: Iterable[str | FileSpec], *,
-                   label_column: str = "label", ignore_fields: Iterable[str] = (),
-                   threshold: float | None = None,
-                   observed_at: datetime | None = None) -> dict[str, Any]:
-    """Metrics of `detector` over all the files together, plus per-file counts."""
+def read_files(specs: Iterable[str | FileSpec], *, label_column: str = "label",
+               ignore_fields: Iterable[str] = (),
+               observed_at: datetime | None = None) -> tuple[list[dict], list[int], list[dict]]:
+    """Accounts, labels and per-file counts of every file, in order."""
     accounts, labels, files = [], [], []
     for spec in specs:
         spec = parse_spec(spec) if isinstance(spec, str) else spec
@@ -121,8 +120,24 @@ def evaluate_files(detector: Any, specs: Iterable[str | FileSpec], *,
     if not accounts:
         raise EvaluationError(f"no labelled accounts: give PATH:bot / PATH:human or a "
                               f"{label_column!r} column")
+    return accounts, labels, files
+
+
+def evaluate_files(detector: Any, specs: Iterable[str | FileSpec], *,
+                   label_column: str = "label", ignore_fields: Iterable[str] = (),
+                   threshold: float | None = None,
+                   observed_at: datetime | None = None) -> dict[str, Any]:
+    """Metrics of `detector` over all the files together, plus per-file counts."""
+    accounts, labels, files = read_files(specs, label_column=label_column,
+                                         ignore_fields=ignore_fields, observed_at=observed_at)
+    return {**metrics(detector, accounts, labels, threshold=threshold), "files": files}
+
+
+def metrics(detector: Any, accounts: list[dict], labels: list[int], *,
+            threshold: float | None = None) -> dict[str, Any]:
+    """ROC AUC, average precision, Brier, precision/recall/F1 and confusion at `threshold`."""
     threshold = detector.threshold if threshold is None else threshold
-    results = detector.assess(accounts, threshold=threshold)
+    results = detector.assess(accounts, threshold=threshold, explain=False)
     scores = np.array([r.probability for r in results])
     flagged = np.array([r.flagged for r in results])
     y = np.array(labels, dtype=int)
@@ -148,5 +163,50 @@ def evaluate_files(detector: Any, specs: Iterable[str | FileSpec], *,
                       "true_negatives": tn},
         "flagged_by_rules_only": int(sum(r.flagged and r.probability < threshold
                                          for r in results)),
-        "files": files,
     }
+
+
+def reviewer_picks(probabilities: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Indices a reviewer would decide: half the top of the ranking (the review queue shows
+    the most probable bots first) and half a uniform sample of the rest (the pool audit)."""
+    n = min(n, len(probabilities))
+    if n <= 0:
+        return np.zeros(0, dtype=int)
+    top = np.argsort(-probabilities, kind="stable")[: n // 2]
+    rest = np.setdiff1d(np.arange(len(probabilities)), top)
+    uniform = np.random.default_rng(seed).choice(rest, n - len(top), replace=False)
+    return np.sort(np.concatenate([top, uniform]))
+
+
+def evaluate_adapted(detector: Any, specs: Iterable[str | FileSpec], *, decisions: int,
+                     seed: int = 0, label_column: str = "label",
+                     ignore_fields: Iterable[str] = (), threshold: float | None = None,
+                     observed_at: datetime | None = None) -> dict[str, Any]:
+    """Simulate a reviewer: `decisions` accounts picked as the product asks (reviewer_picks)
+    take their file labels as decisions, the detector is adapted exactly as for a brand
+    (perks.detection.adapt), and both detectors are scored on the remaining accounts."""
+    import time
+
+    from perks.detection.adapt import adapt_detector, pool_sample
+
+    accounts, labels, files = read_files(specs, label_column=label_column,
+                                         ignore_fields=ignore_fields, observed_at=observed_at)
+    if decisions >= len(accounts):
+        raise EvaluationError(f"--adapt {decisions} leaves no account to evaluate on "
+                              f"({len(accounts)} labelled)")
+    picked = reviewer_picks(detector.probabilities(accounts), decisions, seed)
+    chosen = set(picked.tolist())
+    rest = [i for i in range(len(accounts)) if i not in chosen]
+    clock = time.perf_counter()
+    adapted = adapt_detector(detector, [accounts[i] for i in picked],
+                             [labels[i] for i in picked], pool=pool_sample(accounts, seed))
+    seconds = time.perf_counter() - clock
+    held = [accounts[i] for i in rest]
+    held_labels = [labels[i] for i in rest]
+    picked_labels = [labels[i] for i in picked]
+    return {"decisions": {"n": len(picked), "automated": int(sum(picked_labels)),
+                          "genuine": int(len(picked_labels) - sum(picked_labels)),
+                          "seed": seed, "adapt_seconds": round(seconds, 3)},
+            "before": metrics(detector, held, held_labels, threshold=threshold),
+            "after": metrics(adapted, held, held_labels, threshold=threshold),
+            "files": files}

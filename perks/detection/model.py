@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from perks.detection.features import FEATURE_NAMES
 from perks.detection.training import GROUP_LABELS, TrainingTable
-from perks.paths import CARD_PATH, MODEL_PATH
+from perks.paths import MODEL_PATH
 
 SEED = 20260
 MODEL_VERSION = "1.0"
@@ -212,8 +212,57 @@ def permutation_importance(table: TrainingTable, oof_models: int = 5, seed: int 
     return {name: round(float(d), 5) for name, d in zip(FEATURE_NAMES, drops, strict=True)}
 
 
-def evaluate(table: TrainingTable, *, full: bool = True) -> dict[str, Any]:
+def collection_of(group: str) -> str:
+    return group.split("/")[0]
+
+
+def held_out_collection(table: TrainingTable, collection: str) -> np.ndarray:
+    """Rows tested when `collection` is held out: its own, plus partner humans for a
+    collection without any (pronbots-2019: cresci-stock-2018's, as in partner_groups)."""
+    collections = np.array([collection_of(g) for g in table.groups])
+    held = collections == collection
+    present = set(np.unique(table.groups[held]).tolist())
+    if not any(GROUP_LABELS.get(g) == 0 for g in present):
+        for group in present:
+            held |= np.isin(table.groups, partner_groups(group, set(np.unique(table.groups))))
+    return held
+
+
+def leave_collection_out(table: TrainingTable, seed: int = SEED,
+                         progress: Any = None) -> dict[str, Any]:
+    """Per collection: a model trained without it, scored on it. Gives each collection's AUC
+    and one precision/recall curve over all held-out sets (each set's classes weighted
+    equally, each set equally): what the product shows as "estimates from other data"."""
+    say = progress or (lambda _m: None)
+    scores, labels, sets, per = [], [], [], {}
+    for collection in sorted({collection_of(g) for g in table.groups}):
+        say(f"leave-one-collection-out: {collection}")
+        held = held_out_collection(table, collection)
+        model = fit(table.features[~held], table.labels[~held], table.groups[~held], seed)
+        p = model.predict_proba(table.features[held])[:, 1]
+        y = table.labels[held]
+        per[collection] = {"n": int(held.sum()), "auc": round(float(roc_auc_score(y, p)), 4)}
+        scores.append(p)
+        labels.append(y)
+        sets.append(np.full(len(y), collection))
+    p, y, s = np.concatenate(scores), np.concatenate(labels), np.concatenate(sets)
+    weights = np.zeros(len(y))
+    for name in np.unique(s):
+        for label in (0, 1):
+            member = (s == name) & (y == label)
+            if member.any():
+                weights[member] = 1.0 / member.sum()
+    thresholds = np.round(np.arange(0.02, 0.99, 0.01), 2)
+    return {"per_collection": per,
+            "mean_auc": round(float(np.mean([r["auc"] for r in per.values()])), 4),
+            "curve": weighted_pr_curve(y, p, weights, thresholds)}
+
+
+def evaluate(table: TrainingTable, *, full: bool = True, progress: Any = None
+             ) -> dict[str, Any]:
     """All the card's figures. `full=False` skips importance and the feature-removal runs."""
+    say = progress or (lambda _m: None)
+    say("5-fold cross-validation")
     oof = cross_validated(table)
     weights = group_weights(table.labels, table.groups)
     thresholds = np.round(np.arange(0.02, 0.99, 0.01), 2)
@@ -227,16 +276,23 @@ def evaluate(table: TrainingTable, *, full: bool = True) -> dict[str, Any]:
         "brier_group_weighted": round(float(
             brier_score_loss(table.labels, oof, sample_weight=weights)), 4),
         "threshold": point,
-        "leave_group_out": leave_group_out(table, point["threshold"]),
     }
+    say("leave-one-group-out")
+    metrics["leave_group_out"] = leave_group_out(table, point["threshold"])
+    cross = leave_collection_out(table, progress=say)
+    metrics["leave_collection_out"] = {"per_collection": cross["per_collection"],
+                                       "mean_auc": cross["mean_auc"]}
+    metrics["cross_collection_curve"] = cross["curve"]
     logo = [g["auc"] for g in metrics["leave_group_out"].values() if g["auc"] is not None]
     metrics["leave_group_out_mean_auc"] = round(float(np.mean(logo)), 4)
     if full:
+        say("permutation importance")
         importance = permutation_importance(table)
         metrics["permutation_importance"] = importance
         top = sorted(importance, key=importance.get, reverse=True)[:3]
         removed = {}
         for name in top:
+            say(f"without {name}")
             drop_oof = cross_validated(table, drop=name)
             drop_logo = leave_group_out(table, point["threshold"], drop=name)
             aucs = [g["auc"] for g in drop_logo.values() if g["auc"] is not None]
@@ -266,8 +322,10 @@ def model_card(*, version: str, data_sha256: str, metrics: dict[str, Any],
                                  "and bots given equal total weight (each group equal within "
                                  "its class): a 50% bot prevalence. A pool with fewer bots "
                                  "sees lower precision at the same threshold.",
-        "metrics": metrics,
+        "metrics": {k: v for k, v in metrics.items() if k != "cross_collection_curve"},
         "precision_recall_curve": curve,
+        # What the product shows before a pool audit (perks.detection.policy).
+        "cross_collection_curve": metrics.get("cross_collection_curve", []),
     }
 
 
@@ -280,13 +338,16 @@ def genuine_quantiles(table: TrainingTable) -> list[list[float]]:
     return [[round(float(v), 6) for v in row] for row in values]
 
 
-def train(table: TrainingTable, data_sha256: str, *, model_path: Path = MODEL_PATH,
-          card_path: Path = CARD_PATH, full: bool = True) -> dict[str, Any]:
+def train(table: TrainingTable, data_sha256: str, *, model_path: Path, card_path: Path,
+          full: bool = True, progress: Any = None) -> dict[str, Any]:
     """Evaluate, fit on the whole table, write the model and its card; returns the card.
 
-    Deterministic: the same table gives the same model and the same figures.
+    Deterministic: the same table gives the same model and the same figures. `progress`
+    gets a short label before each step (perks train shows them on a terminal).
     """
-    metrics, curve = evaluate(table, full=full)
+    say = progress or (lambda _m: None)
+    metrics, curve = evaluate(table, full=full, progress=say)
+    say("fitting the model")
     model = fit(table.features, table.labels, table.groups)
     groups, counts = np.unique(table.groups, return_counts=True)
     card = model_card(version=f"{MODEL_VERSION}+{data_sha256[:8]}", data_sha256=data_sha256,

@@ -5,7 +5,10 @@ and flag on their own, without the model. Model reasons come from counterfactual
 related features is reset to the genuine population's median and the drop in probability says
 how much that group pushed the account up. Only groups that moved the probability by at least
 MIN_DROP, and whose values lie outside the genuine middle 80%, become reasons, so a small change
-in the inputs does not swap one reason for another.
+in the inputs does not swap one reason for another; when none qualifies, the group that moved
+the probability most is named, so every flagged account has at least one reason. Phrases say
+what looks automated in plain words ("follows 5,250 accounts but only 12 follow it back",
+"has liked 3 posts in six years"), never a bare list of counts.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -81,21 +84,24 @@ def _posting_flood(a: Mapping[str, Any]) -> str | None:
         age = _age_days(a)
         per_day = None if age is None or age < 7 else float(a.get("statuses_count") or 0) / age
     if per_day is not None and per_day >= 100:
-        return f"posted {_n(per_day)} times a day"
+        return f"posts {_n(per_day)} times a day, more than a person could write"
     return None
 
 
 def _follow_back_ring(a: Mapping[str, Any]) -> str | None:
     friends, followers = a.get("friends_count") or 0, a.get("followers_count") or 0
     if min(friends, followers) >= 2000 and 0.9 <= followers / friends <= 1.1:
-        return f"follows {_n(friends)} and is followed by {_n(followers)}: a follow-back ring"
+        return (f"follows {_n(friends)} accounts and is followed by almost exactly as many "
+                f"({_n(followers)}), the mark of a follow-back ring")
     return None
 
 
 def _volume_without_audience(a: Mapping[str, Any]) -> str | None:
     statuses, followers = a.get("statuses_count") or 0, a.get("followers_count") or 0
     if statuses >= 5000 and followers < 20:
-        return f"{_n(statuses)} posts but only {_n(followers)} followers"
+        return (f"has posted {_n(statuses)} times yet "
+                + ("nobody follows it" if followers == 0 else
+                   f"only {_times(followers, 'account follows', 'accounts follow')} it"))
     return None
 
 
@@ -104,7 +110,10 @@ def _score_without_activity(a: Mapping[str, Any]) -> str | None:
     percentile = a.get("influence_percentile")
     high = followers >= 10_000 or (percentile is not None and percentile >= 90)
     if high and statuses <= 10:
-        return f"followed by {_n(followers)} but posted only {_n(statuses)} times"
+        return (f"has {_n(followers)} followers but "
+                + ("has never posted" if statuses == 0 else
+                   f"has posted only {_times(statuses, 'time', 'times')}")
+                + ", an audience it did not earn by posting")
     return None
 
 
@@ -168,48 +177,109 @@ def _index(*names: str) -> list[int]:
     return [FEATURE_NAMES.index(name) for name in names]
 
 
-def _friends_phrase(a: Mapping[str, Any], low: bool) -> str:
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten")
+
+
+def _span(days: float | None) -> str:
+    """"in six years", "in 5 months", "in 3 days": how long the account had."""
+    if days is None:
+        return ""
+    for unit, length in (("year", 365.25), ("month", 30.44), ("day", 1.0)):
+        if days >= 2 * length or unit == "day":
+            count = max(1, int(round(days / length)))
+            word = _NUMBER_WORDS[count] if count <= 10 else f"{count:,}"
+            return f" in {word} {unit}{'s' if count != 1 else ''}"
+    return ""
+
+
+def _times(count: int, singular: str, plural: str) -> str:
+    return f"{_n(count)} {singular if count == 1 else plural}"
+
+
+def _friends_phrase(a: Mapping[str, Any], low: bool, unusual: set[str] = frozenset()) -> str:
     friends, followers = a.get("friends_count") or 0, a.get("followers_count") or 0
-    return f"follows {_n(friends)}, followed by {_n(followers)}"
+    age = _age_days(a)
+    if not low and friends >= 5 * max(followers, 1):
+        return (f"follows {_times(friends, 'account', 'accounts')} but only "
+                f"{_times(followers, 'follows', 'follow')} it back" if followers else
+                f"follows {_times(friends, 'account', 'accounts')} and nobody follows it")
+    if not low and followers >= 20 * max(friends, 1):
+        return (f"has {_times(followers, 'follower', 'followers')} but follows "
+                f"{'nobody' if friends == 0 else _n(friends)}, a pattern of bought followers")
+    if followers < 10:
+        return (f"nobody follows it{_span(age)}" if followers == 0 else
+                f"only {_times(followers, 'account follows', 'accounts follow')} it"
+                f"{_span(age)}")
+    if "followers_per_hour" in unusual and age is not None and age < 730:
+        return (f"gained {_times(followers, 'follower', 'followers')}{_span(age)}, faster than "
+                "genuine accounts grow")
+    if "friends_per_hour" in unusual and age is not None and age < 730:
+        return (f"followed {_times(friends, 'account', 'accounts')}{_span(age)}, faster than "
+                "genuine accounts do")
+    if low:
+        return (f"follows nobody{_span(age)}" if friends == 0 else
+                f"follows only {_times(friends, 'account', 'accounts')}{_span(age)}")
+    if "log_friends" in unusual:
+        return (f"follows {_times(friends, 'account', 'accounts')}, more than 9 in 10 genuine "
+                "accounts do")
+    return (f"follows {_times(friends, 'account', 'accounts')} and is followed by "
+            f"{_n(followers)}{_span(age)}, a balance rarely seen in genuine accounts")
 
 
 def _posting_phrase(a: Mapping[str, Any], low: bool) -> str:
     statuses, age = a.get("statuses_count") or 0, _age_days(a)
+    if low:
+        return (f"has never posted{_span(age)}" if statuses == 0 else
+                f"has posted {_times(statuses, 'time', 'times')}{_span(age)}")
     if age is None:
-        return f"{_n(statuses)} posts in total"
-    if age < 60:
-        return f"account {_n(age)} days old with {_n(statuses)} posts"
-    return (f"only {_n(statuses)} posts in {_n(age / 365.25 * 12)} months" if low
-            else f"posted {statuses / age:,.0f} times a day")
+        return f"has posted {_times(statuses, 'time', 'times')}, far more than genuine accounts"
+    rate = statuses / max(age, 1.0)
+    return (f"posts {rate:,.0f} times a day on average" if rate >= 1.5 else
+            f"has posted {_times(statuses, 'time', 'times')}{_span(age)}, more than most "
+            "genuine accounts")
 
 
 def _likes_phrase(a: Mapping[str, Any], low: bool) -> str:
-    likes = a.get("favourites_count") or 0
-    return f"has liked only {_n(likes)} posts" if low else f"has liked {_n(likes)} posts"
+    likes, age = a.get("favourites_count") or 0, _age_days(a)
+    if low:
+        return (f"has never liked a post{_span(age)}" if likes == 0 else
+                f"has liked {_times(likes, 'post', 'posts')}{_span(age)}")
+    rate = likes / max(age or 1.0, 1.0)
+    return (f"likes {rate:,.0f} posts a day on average" if rate >= 1.5 else
+            f"has liked {_times(likes, 'post', 'posts')}{_span(age)}, more than most genuine "
+            "accounts")
 
 
 def _listed_phrase(a: Mapping[str, Any], low: bool) -> str:
-    listed = a.get("listed_count") or 0
-    return "on nobody's lists" if listed == 0 else f"on only {_n(listed)} lists"
+    listed, followers = a.get("listed_count") or 0, a.get("followers_count") or 0
+    if listed == 0:
+        return f"nobody has put it on a list{_span(_age_days(a))}"
+    if low:
+        return (f"only on {_times(listed, 'list', 'lists')} despite "
+                f"{_times(followers, 'follower', 'followers')}")
+    return f"on {_times(listed, 'list', 'lists')}, unusually many for an account like it"
 
 
 def _profile_phrase(a: Mapping[str, Any], low: bool) -> str:
     parts = []
     if not a.get("description"):
-        parts.append("empty bio")
+        parts.append("has no bio")
     if a.get("default_profile_image"):
-        parts.append("default profile image")
-    if not parts:
-        return f"bio of only {len(a.get('description') or '')} characters"
-    return " and ".join(parts)
+        parts.append("keeps the default profile image")
+    if parts:
+        return " and ".join(parts)
+    length = len(a.get("description") or "")
+    return (f"has a bio of just {_times(length, 'character', 'characters')}" if low
+            else "has a profile that looks set up in bulk (bio, image and background)")
 
 
 def _handle_phrase(a: Mapping[str, Any], low: bool) -> str:
     handle = str(a.get("screen_name") or "")
     digits = sum(ch.isdigit() for ch in handle)
     if digits >= 3:
-        return f"screen name with {digits} digits"
-    return "screen name unlike a person's name"
+        return f"screen name carries {_times(digits, 'digit', 'digits')}, like generated handles"
+    return "screen name reads like random letters rather than a person's name"
 
 
 # (feature indices reset together, phrase builder); each builder gets `low`: the account sits
@@ -244,16 +314,26 @@ def model_reasons(predict: Callable[[np.ndarray], np.ndarray], features: np.ndar
     drops = probabilities[:, None] - predict(trial).reshape(n, k)
     outside = np.stack([((features[:, c] < low_q[c]) | (features[:, c] > high_q[c])).any(axis=1)
                         for c, _ in REASON_GROUPS], axis=1)
+    raw = drops
     drops = np.where(outside & (drops >= MIN_DROP), drops, 0.0)
     reasons = []
     for i in range(n):
         order = [g for g in np.argsort(-drops[i], kind="stable") if drops[i, g] > 0]
+        if not order:
+            # Nothing stands out on its own: name what pushed the probability up most, so a
+            # flagged account is never left without a reason.
+            order = [int(np.argmax(raw[i]))]
         row = []
         for g in order[:REASONS_PER_ACCOUNT]:
             columns, phrase = REASON_GROUPS[g]
             first = columns[0]
             low = bool(features[i, first] < median[first])
-            row.append(phrase(accounts[i], low))
+            if phrase is _friends_phrase:
+                unusual = {FEATURE_NAMES[c] for c in columns
+                           if features[i, c] > high_q[c] or features[i, c] < low_q[c]}
+                row.append(phrase(accounts[i], low, unusual))
+            else:
+                row.append(phrase(accounts[i], low))
         reasons.append(row)
     return reasons
 

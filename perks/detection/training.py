@@ -86,10 +86,12 @@ def read_accounts(path: Path, *, limit: int | None = None) -> list[dict]:
 
 
 def build_table(root: Path = SHARED_BOTS_DIR, *, limit_per_group: int | None = None,
-                bigram_path: Path | None = BIGRAMS_PATH) -> TrainingTable:
+                bigram_path: Path | None = BIGRAMS_PATH,
+                bundled_bigrams: bool = False) -> TrainingTable:
     """Read every file, (re)build the bigram table from genuine handles, compute features.
 
-    With `bigram_path=None` the bigram table is built in memory and not written (tests).
+    With `bigram_path=None` the bigram table is built in memory and not written (tests);
+    with `bundled_bigrams` the shipped table is used, the one scoring reads (perks train).
     """
     by_group = {group: read_accounts(path, limit=limit_per_group)
                 for group, path in data_files(root)}
@@ -102,7 +104,8 @@ def build_table(root: Path = SHARED_BOTS_DIR, *, limit_per_group: int | None = N
     table = bigram_log_table(handles, np.asarray(weights))
     if bigram_path is not None:
         write_bigrams(table, bigram_path, sorted(g for g in by_group if GROUP_LABELS[g] == 0))
-    parts = [compute_features(accounts, table) for accounts in by_group.values()]
+    parts = [compute_features(accounts, None if bundled_bigrams else table)
+             for accounts in by_group.values()]
     labels = np.concatenate([[GROUP_LABELS[g]] * len(a) for g, a in by_group.items()])
     groups = np.concatenate([[g] * len(a) for g, a in by_group.items()])
     return TrainingTable(np.vstack(parts), labels.astype(int), groups.astype(str))

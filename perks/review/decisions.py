@@ -7,7 +7,9 @@ campaigns; after each change the brand's stored shortlists are refreshed so they
 Optimistic locking: the caller sends the version it saw (0 for "no decision yet"). The write is
 a compare-and-set on that version, so when two reviewers decide the same account the second
 gets a DecisionConflict carrying the first decision and nothing is overwritten. Every change
-writes one audit row with the model version and probability at the time.
+writes one audit row with the model version and probability at the time; so does the losing
+side of a conflict (outcome "lost", `before` = the decision it lost to), written before the
+exception is raised: a caller that commits after catching DecisionConflict keeps it.
 """
 
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from perks.campaigns import allocation
-from perks.campaigns.matching import bot_threshold
+from perks.detection import policy
 from perks.models import (
     REVIEW_DECISIONS,
     Account,
@@ -104,16 +106,15 @@ def decide(*, session: Session, brand_id: int, account_id: int, decision: str,
     now = utcnow()
     values = {"decision": decision, "note": note, "decided_by": user_id, "decided_at": now}
     if expected_version != before.version:
-        raise DecisionConflict(before, "@" + found.screen_name)
+        raise _lost(session, brand_id, found, user_id, decision, note, before)
     if before.version == 0:
         try:
             with session.begin_nested():  # a concurrent first decision hits the unique key
                 session.execute(insert(decision_table).values(
                     brand_id=brand_id, account_id=account_id, version=1, **values))
         except IntegrityError:
-            raise DecisionConflict(current_decision(session=session, brand_id=brand_id,
-                                                    account_id=account_id),
-                                   "@" + found.screen_name) from None
+            raise _lost(session, brand_id, found, user_id, decision, note, current_decision(
+                session=session, brand_id=brand_id, account_id=account_id)) from None
     else:
         written = session.execute(
             update(decision_table)
@@ -123,9 +124,8 @@ def decide(*, session: Session, brand_id: int, account_id: int, decision: str,
             .values(version=decision_table.c.version + 1, **values)
             .returning(decision_table.c.id)).first()
         if written is None:
-            raise DecisionConflict(current_decision(session=session, brand_id=brand_id,
-                                                    account_id=account_id),
-                                   "@" + found.screen_name)
+            raise _lost(session, brand_id, found, user_id, decision, note, current_decision(
+                session=session, brand_id=brand_id, account_id=account_id))
     session.execute(insert(audit_table).values(
         brand_id=brand_id, account_id=account_id, account_label="@" + found.screen_name,
         user_id=user_id, at=now, before=before.decision, after=decision, note=note,
@@ -135,6 +135,17 @@ def decide(*, session: Session, brand_id: int, account_id: int, decision: str,
     if refresh:
         refresh_shortlists(session=session, brand_id=brand_id)
     return current_decision(session=session, brand_id=brand_id, account_id=account_id)
+
+
+def _lost(session: Session, brand_id: int, found: Account, user_id: int | None, decision: str,
+          note: str | None, current: Current) -> DecisionConflict:
+    """Audit the refused decision (outcome "lost") and return the conflict to raise."""
+    session.execute(insert(audit_table).values(
+        brand_id=brand_id, account_id=found.id, account_label="@" + found.screen_name,
+        user_id=user_id, at=utcnow(), before=current.decision, after=decision, note=note,
+        model_version=found.bot_model_version, probability=found.bot_probability,
+        outcome="lost"))
+    return DecisionConflict(current, "@" + found.screen_name)
 
 
 def decide_many(*, session: Session, brand_id: int, items: list[tuple[int, int]], decision: str,
@@ -171,7 +182,7 @@ def refresh_shortlists(*, session: Session, brand_id: int) -> None:
     # By id: every writer takes the campaigns' row locks in the same order (no deadlock).
     for campaign in session.exec(select(Campaign).where(Campaign.brand_id == brand_id)
                                  .order_by(Campaign.id)).scalars():
-        allocation.refresh(session, campaign, bot_threshold=bot_threshold(campaign.bot_strictness))
+        allocation.refresh(session, campaign, bot_threshold=policy.campaign_threshold(campaign))
 
 
 def audit_trail(*, session: Session, brand_id: int, account_id: int,
@@ -186,4 +197,5 @@ def audit_trail(*, session: Session, brand_id: int, account_id: int,
         .order_by(audit_table.c.at.desc(), audit_table.c.id.desc()).limit(limit)).mappings()
     return [{"at": r["at"], "who": r["email"] or "command line", "before": r["before"],
              "after": r["after"], "note": r["note"], "model_version": r["model_version"],
-             "probability": r["probability"], "account": r["account_label"]} for r in rows]
+             "probability": r["probability"], "account": r["account_label"],
+             "outcome": r["outcome"]} for r in rows]

@@ -15,7 +15,11 @@ Metrics before and after, on the same 5 folds (stratified by label, seeded):
   before = the current model, after = out-of-fold predictions (never a row's own fit).
 
 The new model gets version ``<MODEL_VERSION>+<sha8>.r<rows>`` (sha over the table and the
-reviewed rows), is written with its card, and the pool is rescored.
+reviewed rows), is written with its card into the instance folder (perks.detection.store, never
+the installed package) and made the active model, and the pool is rescored. Running servers
+pick it up within seconds (perks.detection.policy). This is the slow, global route: a full
+retrain on 42k rows takes minutes. `perks review adapt` (perks.detection.adapt) is the quick,
+per-brand one.
 """
 
 import hashlib
@@ -31,7 +35,7 @@ from sklearn.model_selection import StratifiedKFold
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from perks.detection import Detector
+from perks.detection import Detector, policy, store
 from perks.detection import model as detection_model
 from perks.detection.features import compute_features
 from perks.detection.training import TABLE_PATH, TrainingTable, load_table
@@ -132,16 +136,15 @@ def retrain_with_reviews(*, session: Session, table: TrainingTable | None = None
                          progress: Callable[[str], None] | None = None) -> RetrainResult:
     """Retrain with the reviewed accounts, write model and card, rescore; metrics before/after.
 
-    `table` defaults to the bundled training table; paths to the shipped model files.
+    `table` defaults to the bundled training table; without `model_path` the model goes into
+    a new version folder of the instance's model store and becomes the active one.
     """
     say = progress or (lambda _m: None)
-    model_path = model_path or detection_model.MODEL_PATH
-    card_path = card_path or model_path.parent / detection_model.CARD_PATH.name
     if table is None:
         table, table_sha = load_table(TABLE_PATH)
     table_sha = table_sha or hashlib.sha256(table.features.tobytes()).hexdigest()
     try:
-        current: Detector | None = Detector.load(model_path)
+        current: Detector | None = Detector.load(model_path)  # None: the one in use
     except (FileNotFoundError, ValueError):
         current = None
     profiles, labels, skipped = reviewed_accounts(session)
@@ -184,8 +187,18 @@ def retrain_with_reviews(*, session: Session, table: TrainingTable | None = None
                        "genuine": int(len(labels) - labels.sum()), "weight": REVIEW_WEIGHT,
                        "before": before, "after": after,
                        "previous_version": current.version if current else None}
+    if current is not None and "cross_collection_curve" in current.card:
+        # The research rows' cross-collection estimate; reviews do not change what it measured.
+        card["cross_collection_curve"] = current.card["cross_collection_curve"]
+    to_store = model_path is None
+    if to_store:
+        model_path = store.new_base_dir(version) / store.MODEL_FILE
+    card_path = card_path or model_path.parent / store.CARD_FILE
+    say(f"writing {model_path}")
     detection_model.save(model, model_path)
     card_path.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    if to_store:
+        store.activate_base(version)
     result = RetrainResult(
         version_before=current.version if current else None, version_after=version,
         reviewed_rows=int(len(labels)), automated=int(labels.sum()),
@@ -193,17 +206,8 @@ def retrain_with_reviews(*, session: Session, table: TrainingTable | None = None
         threshold=threshold)
     if rescore:
         say("rescoring the pool")
-        _forget_cached_detector()
+        policy.forget_cache()  # this process reloads now; others within CHECK_SECONDS
         from perks.scoring import score_pool
 
         result.rescored = score_pool(session, detector=Detector.load(model_path)).accounts
     return result
-
-
-def _forget_cached_detector() -> None:
-    # matching caches the loaded detector per process; its thresholds come from the new card.
-    from perks.campaigns import matching
-
-    cached = getattr(matching, "_detector", None)
-    if hasattr(cached, "cache_clear"):
-        cached.cache_clear()

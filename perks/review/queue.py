@@ -24,8 +24,9 @@ from sqlmodel import Session
 
 from perks.accounts import Page
 from perks.campaigns import rules
-from perks.campaigns.matching import bot_threshold, context, matched_pool
+from perks.campaigns.matching import context, matched_pool
 from perks.campaigns.rules import ACCOUNTS, account
+from perks.detection import policy
 from perks.models import Campaign, ReviewDecision
 from perks.review import STATES  # noqa: F401  (re-exported for the web and API views)
 
@@ -65,7 +66,7 @@ def brand_campaigns(session: Session, brand_id: int) -> list[Campaign]:
 
 def _matched(session: Session, campaign: Campaign, *, flagged_only: bool):
     """(account_id, campaign_id, relevance, by_model) of one campaign's matched pool."""
-    ctx = context(session, campaign, bot_threshold=bot_threshold(campaign.bot_strictness))
+    ctx = context(session, campaign, bot_threshold=policy.campaign_threshold(campaign))
     matched, source, passed = matched_pool(ctx, ("score", "audience", "privacy"))
     relevance = rules.relevance(matched.c.topic_weight, ACCOUNTS.value(campaign))
     query = (select(account.c.id.label("account_id"),
@@ -122,11 +123,11 @@ def queue_page(session: Session, *, brand_id: int, campaign_id: int | None = Non
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(importance.desc(), per_account.c.account_id)
                            .offset((page - 1) * per_page).limit(per_page)).all()
-    items = _items(session, rows, pairs)
+    items = _items(session, rows, pairs, brand_id)
     return Page(items=items, page=page, per_page=per_page, total=int(total))
 
 
-def _items(session: Session, rows: list[Any], pairs) -> list[QueueItem]:
+def _items(session: Session, rows: list[Any], pairs, brand_id: int) -> list[QueueItem]:
     from perks.detection.reasons import reason_texts  # the detection package loads the ML stack
 
     ids = [row.account_id for row in rows]
@@ -146,12 +147,14 @@ def _items(session: Session, rows: list[Any], pairs) -> list[QueueItem]:
             .where(pairs.c.account_id.in_(ids)).order_by(names.c.name)):
         affected[account_id].append({"id": int(campaign_id), "name": name,
                                      "relevance": round(float(relevance or 0), 4)})
+    adapted = policy.brand_scores(session, brand_id, ids)  # the brand's own view, if adapted
     items = []
     for row in rows:
         a = accounts[row.account_id]
+        probability, reasons = adapted.get(a.id, (a.bot_probability, a.bot_reasons or []))
         items.append(QueueItem(
             account_id=a.id, screen_name=a.screen_name, name=a.name, url=a.url,
-            probability=a.bot_probability, reasons=reason_texts(a.bot_reasons or []),
+            probability=probability, reasons=reason_texts(reasons or a.bot_reasons or []),
             rule_flags=list(a.bot_flags or []), importance=round(float(row.importance or 0), 4),
             relevance=round(float(row.relevance or 0), 4), followers_count=a.followers_count,
             friends_count=a.friends_count, statuses_count=a.statuses_count,

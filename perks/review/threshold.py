@@ -1,7 +1,8 @@
 """The threshold view: what each strictness setting means, and where the brand's pool sits.
 
-Precision and recall come from the model card's out-of-fold curve (group-balanced: a 50% bot
-prevalence; the card's note says what that means for a real pool). Bands count the brand's
+Precision and recall are cross-collection estimates from the model card (models trained without
+a research collection, measured on it; perks.detection.policy), labelled as estimates from other
+data, until the brand audits a campaign's pool (perks.detection.audit). Bands count the brand's
 candidates: accounts in the matched pool (topic, score, audience, privacy) of at least one of
 its campaigns, each counted once.
 """
@@ -12,12 +13,12 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from perks.campaigns.matching import bot_threshold
 from perks.campaigns.rules import account
+from perks.detection import policy
+from perks.detection.policy import STRICTNESS, curve_point
 from perks.review.queue import brand_campaigns, matched_union
 
 BANDS = tuple(round(x / 10, 1) for x in range(11))  # 0.0, 0.1, ... 1.0
-STRICTNESS = ("lenient", "standard", "strict")
 
 
 @dataclass
@@ -29,33 +30,28 @@ class Setting:
     campaigns: list[str]
 
 
-def curve_point(card: dict[str, Any], threshold: float) -> dict[str, float] | None:
-    """The card's curve point nearest to `threshold`."""
-    curve = card.get("precision_recall_curve") or []
-    return min(curve, key=lambda p: abs(p["threshold"] - threshold)) if curve else None
-
-
 def threshold_view(*, session: Session, brand_id: int, detector: Any | None) -> dict[str, Any]:
     """Settings with precision/recall, and the brand's candidates per probability band."""
     campaigns = brand_campaigns(session, brand_id)
     settings: list[Setting] = []
     card = detector.card if detector is not None else {}
+    curve = card.get("cross_collection_curve") or []
     if detector is not None:
         for name in STRICTNESS:
             t = float(detector.threshold_for(name))
-            point = curve_point(card, t) or {}
+            point = curve_point(curve, t) or {}
             settings.append(Setting(name, t, point.get("precision"), point.get("recall"), []))
     for campaign in campaigns:
-        t = bot_threshold(campaign.bot_strictness)
+        t = policy.campaign_threshold(campaign)
         match = next((s for s in settings if abs(s.threshold - t) < 1e-9), None)
         if match is None:
-            point = curve_point(card, t) or {}
+            point = curve_point(curve, t) or {}
             match = Setting(f"custom {campaign.bot_strictness}", t, point.get("precision"),
                             point.get("recall"), [])
             settings.append(match)
         match.campaigns.append(campaign.name)
     return {"model_version": getattr(detector, "version", None),
-            "note": card.get("precision_recall_note"),
+            "note": policy.CROSS_COLLECTION_NOTE if curve else None,
             "settings": sorted(settings, key=lambda s: -s.threshold),
             "bands": band_counts(session, campaigns), "campaigns": len(campaigns)}
 

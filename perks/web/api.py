@@ -304,7 +304,7 @@ def decide():
                                    note=shape.note, user_id=g.api_user.id,
                                    expected_version=shape.version)
     except decisions.DecisionConflict as conflict:
-        session.rollback()
+        session.commit()  # keeps the refused decision in the audit trail (outcome "lost")
         return _error(409, str(conflict), current={"decision": conflict.current.decision,
                                                    "version": conflict.current.version})
     except decisions.ReviewError as error:

@@ -4,8 +4,12 @@ view. Every route needs login and reads and writes only the current user's brand
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from perks.campaigns.store import CampaignError, find_campaign
 from perks.db import get_session
+from perks.detection import policy
+from perks.detection.audit import DEFAULT_SAMPLE, MIN_DECIDED
 from perks.models import REVIEW_DECISIONS
+from perks.review import audit as pool_audit
 from perks.review import decisions
 from perks.review.queue import MODEL_REASON, STATES, brand_campaigns, queue_page
 from perks.review.threshold import threshold_view
@@ -77,12 +81,44 @@ def _back() -> str:
 @blueprint.route("/threshold")
 @roles_required(*EVERYONE)
 def threshold():
-    from perks.campaigns.matching import _detector
+    session = get_session()
+    view = threshold_view(session=session, brand_id=current_user.brand_id,
+                          detector=policy.detector_or_none(current_user.brand_id))
+    audits = [pool_audit.campaign_audit(session=session, campaign=c)
+              for c in brand_campaigns(session, current_user.brand_id)]
+    return render_template("review/threshold.html", view=view, audits=audits)
 
+
+def _campaign_or_404(session, campaign_id: int):
     try:
-        detector = _detector()
-    except Exception:  # noqa: BLE001 - no model installed: the page says so
-        detector = None
-    view = threshold_view(session=get_session(), brand_id=current_user.brand_id,
-                          detector=detector)
-    return render_template("review/threshold.html", view=view)
+        return find_campaign(session=session, ref=str(campaign_id),
+                             brand_id=current_user.brand_id)
+    except CampaignError:
+        abort(404)  # another brand's campaign: never revealed
+
+
+@blueprint.route("/audit/<int:campaign_id>")
+@roles_required(*EVERYONE)
+def audit(campaign_id: int):
+    session = get_session()
+    campaign = _campaign_or_404(session, campaign_id)
+    tolerate = request.args.get("tolerate", type=float)
+    tolerated = None if tolerate is None else min(max(tolerate, 0.0), 100.0) / 100
+    result = pool_audit.campaign_audit(session=session, campaign=campaign, tolerated=tolerated)
+    return render_template("review/audit.html", audit=result, tolerate=tolerate,
+                           decisions=REVIEW_DECISIONS, min_decided=MIN_DECIDED,
+                           default_size=DEFAULT_SAMPLE)
+
+
+@blueprint.route("/audit/<int:campaign_id>/draw", methods=["POST"])
+@roles_required(*REVIEWERS)
+def draw_audit(campaign_id: int):
+    session = get_session()
+    campaign = _campaign_or_404(session, campaign_id)
+    size = min(max(request.form.get("size", DEFAULT_SAMPLE, type=int), 10), 500)
+    drawn = pool_audit.draw_sample(session=session, campaign=campaign, size=size)
+    session.commit()
+    flash(f"Drew a uniform sample of {drawn} accounts from the campaign's matched pool. "
+          "Decide each one: the estimate appears after {MIN_DECIDED} decisions."
+          .replace("{MIN_DECIDED}", str(MIN_DECIDED)), "info")
+    return redirect(url_for("review.audit", campaign_id=campaign.id))
