@@ -12,9 +12,9 @@ from sqlmodel import Session
 from perks.auth.users import create_user, get_or_create_brand
 from perks.campaigns import allocation, matching, why_not
 from perks.detection import Detector
-from perks.detection.model import CARD_PATH, MODEL_PATH
 from perks.detection.training import load_table
 from perks.models import Account, ReviewAudit
+from perks.paths import CARD_PATH, MODEL_PATH
 from perks.review import decisions
 from perks.review.learning import retrain_with_reviews
 from perks.review.queue import queue_page

@@ -25,7 +25,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 # Detection owns the strictness vocabulary and its aliases ("standard" is "balanced").
-from perks.detection.policy import STRICTNESS, normalise_strictness
+from perks.detection.vocabulary import STRICTNESS, normalise_strictness
 
 # PostgreSQL refuses NUL in text; refusing it here makes that a clear error, not a 500.
 NO_NUL = r"^[^\x00]*$"

@@ -21,13 +21,13 @@ import numpy as np
 from perks.detection import model as _model
 from perks.detection import store
 from perks.detection.features import FEATURE_NAMES, compute_features
-from perks.detection.policy import STRICTNESS, normalise_strictness
 from perks.detection.reasons import (
     REASONS_PER_ACCOUNT,
     apply_rules,
     model_reasons,
     rule_candidates,
 )
+from perks.detection.vocabulary import STRICTNESS, normalise_strictness
 
 __all__ = ["STRICTNESS_PRECISION", "BotAssessment", "Detector", "FEATURE_NAMES"]
 REASON_FLOOR = 0.05

@@ -21,9 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from perks.detection import store
+from perks.detection.vocabulary import (  # noqa: F401  (re-exported)
+    ALIASES,
+    STRICTNESS,
+    is_named,
+    normalise_strictness,
+)
 
-STRICTNESS = ("lenient", "balanced", "strict")
-ALIASES = {"standard": "balanced"}
 DEFAULT_THRESHOLD = 0.5  # when no model can be loaded at all
 CHECK_SECONDS = 3.0
 
@@ -38,16 +42,6 @@ class _Entry:
     detector: Any
 
 
-def normalise_strictness(value: str) -> str:
-    """The canonical name ("Standard" -> "balanced"); other strings come back lower-cased."""
-    name = str(value).strip().lower()
-    return ALIASES.get(name, name)
-
-
-def is_named(value: Any) -> bool:
-    return isinstance(value, str) and normalise_strictness(value) in STRICTNESS
-
-
 def _load(brand_id: int | None) -> Any:
     from perks.detection.detector import Detector
 
@@ -57,7 +51,7 @@ def _load(brand_id: int | None) -> Any:
     adapter = store.active_adapter(brand_id)
     if adapter is None:
         return base
-    from perks.detection.adapt import AdaptedDetector
+    from perks.detection.stacking import AdaptedDetector
 
     return AdaptedDetector.from_payload(base, adapter)
 

@@ -16,7 +16,9 @@ import numpy as np
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
 
-from perks.campaigns.matching import account, conditions, has_rule_flags
+from perks.campaigns import rules
+from perks.campaigns.matching import context, matched_pool
+from perks.campaigns.rules import ACCOUNTS, account
 from perks.detection import audit, policy
 from perks.models import AuditSample, Campaign, ReviewDecision, utcnow
 
@@ -25,11 +27,9 @@ decision_table = ReviewDecision.__table__
 
 
 def _matched_ids(session: Session, campaign: Campaign):
-    cond = conditions(session, campaign, bot_threshold=policy.campaign_threshold(campaign))
-    matched = cond.topic_match()
-    return (select(account.c.id)
-            .select_from(matched.join(account, account.c.id == matched.c.account_id))
-            .where(cond.score(), cond.audience(), cond.privacy()))
+    ctx = context(session, campaign, bot_threshold=policy.campaign_threshold(campaign))
+    _matched, source, passed = matched_pool(ctx, ("score", "audience", "privacy"))
+    return select(account.c.id).select_from(source).where(passed)
 
 
 def draw_sample(*, session: Session, campaign: Campaign, size: int = audit.DEFAULT_SAMPLE,
@@ -55,7 +55,7 @@ def sample_accounts(session: Session, campaign: Campaign) -> list[dict[str, Any]
     decided = decision_table.alias("decided")
     rows = session.execute(
         select(account.c.id, account.c.screen_name, account.c.name,
-               account.c.bot_probability, has_rule_flags().label("rule_flagged"),
+               account.c.bot_probability, rules.has_rule_flags(ACCOUNTS).label("rule_flagged"),
                account.c.bot_reasons, decided.c.decision, decided.c.version,
                sample_table.c.pool_size, sample_table.c.drawn_at)
         .select_from(sample_table.join(account, account.c.id == sample_table.c.account_id)
