@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from perks.campaigns import matching
+from perks.campaigns import matching, rules
 from perks.demo import DEMO_CAMPAIGN, run_demo
-from perks.detection import adapt, policy, store
+from perks.detection import adapt, policy, stacking, store
 from perks.detection.detector import Detector
 from perks.detection.evaluate import reviewer_picks
 from perks.models import Account, BrandBotScore, Campaign
@@ -98,10 +98,10 @@ def demo_pool(db_app, session):
 
 
 def _flagged(session, campaign) -> set[int]:
-    cond = matching.conditions(session, campaign,
-                               bot_threshold=policy.campaign_threshold(campaign))
+    ctx = matching.context(session, campaign, bot_threshold=policy.campaign_threshold(campaign))
     # The whole pool, not only the topic match: the flag rule is what is under test.
-    return set(session.execute(select(Account.__table__.c.id).where(cond.flagged())).scalars())
+    return set(session.execute(select(Account.__table__.c.id).where(
+        rules.flagged(rules.ACCOUNTS, ctx))).scalars())
 
 
 def _decide(session, brand_id, labels: dict[int, str]) -> None:
@@ -123,9 +123,8 @@ def _demo_labels(session, n: int) -> dict[int, str]:
 
 
 def _kinds(session) -> dict[str, str]:
-    from perks.demo_pool import generate_accounts
-
     from perks.demo import demo_observed_at
+    from perks.demo.pool import generate_accounts
     from perks.topics import load_taxonomy
 
     taxonomy = [(t.slug, t.keywords) for t in load_taxonomy()]
@@ -239,7 +238,8 @@ def gen_labelled_file(tmp_path, n=120, seed=5):
 
 def test_evaluate_adapt_reports_before_and_after_with_plain_keys(tmp_path):
     from click.testing import CliRunner
-    from perks.detection.commands import evaluate_command
+
+    from perks.cli.detection import evaluate_command
 
     path = gen_labelled_file(tmp_path)
     plain = json.loads(CliRunner().invoke(evaluate_command, [str(path), "--json"]).output)
@@ -258,6 +258,6 @@ def test_evaluate_adapt_reports_before_and_after_with_plain_keys(tmp_path):
 def test_stack_needs_both_classes():
     z = np.zeros(5)
     features = np.zeros((5, 19))
-    stack = adapt.fit_stack(z, features, np.ones(5))
+    stack = stacking.fit_stack(z, features, np.ones(5))
     assert stack.coef is None and np.array_equal(stack.adjust(z, features), z)
 

@@ -29,8 +29,7 @@ def _check(results):
 
 
 def test_every_flagged_demo_account_has_a_plain_reason(detector):
-    from perks.demo_pool import generate_accounts
-
+    from perks.demo.pool import generate_accounts
     from perks.topics import load_taxonomy
 
     taxonomy = [(t.slug, t.keywords) for t in load_taxonomy()]
