@@ -16,19 +16,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(instance_path, config))
     register_extensions(app)
     register_blueprints(app)
+    register_errorhandlers(app)
     register_commands(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     from perks import db
-    from perks.web import security
+    from perks.web import presentation, security
     from perks.web.extensions import csrf, login_manager
 
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
+    presentation.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -39,6 +41,12 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     # Bearer tokens only under /api/v1 (perks.web.access): no cookie, so no forgery to stop.
     csrf.exempt(api.blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from perks.web import errors
+
+    errors.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from perks.campaigns import allocation, matching
-from perks.campaigns.export import export_csv
+from perks.campaigns.export import KINDS, export_csv
 from perks.campaigns.store import (
     SCORE_MODES,
     TOPIC_MODES,
@@ -21,7 +21,7 @@ from perks.campaigns.store import (
     find_campaign,
     list_campaigns,
 )
-from perks.cli_support import echo_json, json_option, prepared_session
+from perks.cli_support import echo_json, json_option, prepared_session, written_file
 from perks.models import Brand, Campaign
 
 
@@ -157,18 +157,25 @@ def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
 @click.command("export")
 @click.argument("campaign_ref", metavar="CAMPAIGN")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--all", "everything", is_flag=True, help="Also wait-listed and dropped rows.")
-@click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM, for Excel.")
+@click.option("--kind", type=click.Choice(KINDS), default="approved", show_default=True,
+              help="approved: who gets the perk; all: every shortlist row; analyst: every row "
+                   "with the model columns.")
+@click.option("--all", "everything", is_flag=True, help="Same as --kind all.")
+@click.option("--excel", "--bom", "excel", is_flag=True,
+              help="Start with a UTF-8 byte-order mark, so Excel and LibreOffice read accents "
+                   "and emoji right.")
 @with_appcontext
-def export_command(campaign_ref: str, output: Path, everything: bool, bom: bool) -> None:
+def export_command(campaign_ref: str, output: Path, kind: str, everything: bool,
+                   excel: bool) -> None:
     """Write the shortlist CSV, byte for byte as the web download."""
+    kind = "all" if everything and kind == "approved" else kind
     with prepared_session() as session:
         campaign = _campaign(session, campaign_ref)
         allocation.ensure(session, campaign,
                           bot_threshold=matching.bot_threshold(campaign.bot_strictness))
         session.commit()
-        with output.open("wb") as handle:
-            for chunk in export_csv(session, campaign, everything=everything, bom=bom):
+        with written_file(output) as handle:
+            for chunk in export_csv(session, campaign, kind=kind, excel=excel):
                 handle.write(chunk.encode("utf-8"))
     click.echo(f"Wrote {output} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", err=True)
 

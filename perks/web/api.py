@@ -18,6 +18,7 @@ from perks.tokens import user_for_token
 from perks.web.access import EVERYONE, MANAGERS, REVIEWERS, roles_required
 from perks.web.api_shapes import CampaignIn, DecisionIn
 from perks.web.campaigns import export_response
+from perks.web.errors import json_error
 from perks.web.extensions import CurrentUser
 from perks.web.openapi import document
 
@@ -42,20 +43,8 @@ def _bearer_user() -> None:
                                  brand.name if brand else "", user.role)
 
 
-@blueprint.errorhandler(HTTPException)
-def _json_error(error: HTTPException):
-    response = jsonify({"error": error.name, "message": error.description})
-    response.status_code = error.code or 500
-    if error.code == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="perks"'
-    return response
-
-
-@blueprint.app_errorhandler(404)
-@blueprint.app_errorhandler(405)
-def _json_routing_error(error: HTTPException):
-    # Routing fails before a blueprint is chosen; under /api/ the answer is still JSON.
-    return _json_error(error) if request.path.startswith("/api/") else error
+# JSON errors with a human sentence, routing errors under /api/ included: perks.web.errors.
+blueprint.register_error_handler(HTTPException, json_error)
 
 
 def _error(status: int, message: str, **extra):
@@ -164,8 +153,7 @@ def shortlist(campaign_id: int):
 @roles_required(*MANAGERS)
 def export(campaign_id: int):
     found = _own_campaign(campaign_id)
-    return export_response(get_session(), found, everything=request.args.get("all") == "1",
-                           bom=request.args.get("bom") == "1")
+    return export_response(get_session(), found, request.args)
 
 
 @blueprint.route("/accounts/<handle>")

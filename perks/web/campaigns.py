@@ -20,7 +20,8 @@ from flask import (
 from flask_login import current_user
 
 from perks.campaigns import allocation, charts, matching, why_not
-from perks.campaigns.export import export_csv, export_filename
+from perks.campaigns.export import ExportError, export_csv, export_filename
+from perks.campaigns.export import options as export_options
 from perks.campaigns.forms import CampaignForm
 from perks.campaigns.store import (
     CampaignError,
@@ -140,12 +141,15 @@ def decide(campaign_id: int):
     campaign = _own_campaign(campaign_id)
     ids = [int(x) for x in request.form.getlist("account_id") if x.isdigit()]
     action = request.form.get("action")
+    if action in ("approve", "drop") and not ids:
+        flash(f"Select at least one account to {action}.", "error")
+        return redirect(_back(campaign_id))
     try:
         if action == "approve":
-            decision = allocation.approve(session, campaign, ids)
+            decision = allocation.approve(session, campaign, ids, user_id=current_user.id)
             flash(f"{decision.changed} approved.", "info")
         elif action == "drop":
-            decision = allocation.drop(session, campaign, ids)
+            decision = allocation.drop(session, campaign, ids, user_id=current_user.id)
             flash(f"{decision.changed} dropped, {len(decision.promoted)} promoted from the "
                   "wait list.", "info")
         else:
@@ -155,8 +159,13 @@ def decide(campaign_id: int):
         flash(str(error), "error")
     else:
         session.commit()
-    return redirect(request.form.get("back") if str(request.form.get("back", "")).startswith(
-        f"/campaigns/{campaign_id}") else url_for("campaigns.show", campaign_id=campaign_id))
+    return redirect(_back(campaign_id))
+
+
+def _back(campaign_id: int) -> str:
+    back = str(request.form.get("back", ""))
+    return back if back.startswith(f"/campaigns/{campaign_id}") and "//" not in back else url_for(
+        "campaigns.show", campaign_id=campaign_id)
 
 
 @blueprint.route("/<int:campaign_id>/export.csv")
@@ -164,13 +173,12 @@ def decide(campaign_id: int):
 def export(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
-    return export_response(session, campaign, everything=request.args.get("all") == "1",
-                           bom=request.args.get("bom") == "1")
+    return export_response(session, campaign, request.args)
 
 
-def _encoded_chunks(session, campaign, *, everything: bool, bom: bool) -> Iterator[bytes]:
+def _encoded_chunks(session, campaign, *, kind: str, excel: bool) -> Iterator[bytes]:
     try:
-        for chunk in export_csv(session, campaign, everything=everything, bom=bom):
+        for chunk in export_csv(session, campaign, kind=kind, excel=excel):
             yield chunk.encode("utf-8")
     finally:
         # The request's teardown can run before the stream ends; the generator's reads would
@@ -178,12 +186,16 @@ def _encoded_chunks(session, campaign, *, everything: bool, bom: bool) -> Iterat
         session.close()
 
 
-def export_response(session, campaign, *, everything: bool, bom: bool) -> Response:
-    """The CSV download, streamed; the API's export sends this same response."""
+def export_response(session, campaign, args) -> Response:
+    """The CSV download of the kind `args` ask for, streamed; the API sends this same response."""
+    try:
+        chosen = export_options(args)
+    except ExportError as error:
+        abort(400, str(error))
     allocation.ensure(session, campaign,
                       bot_threshold=matching.bot_threshold(campaign.bot_strictness))
     session.commit()
-    name = export_filename(campaign, datetime.now(UTC).date())
-    chunks = _encoded_chunks(session, campaign, everything=everything, bom=bom)
+    name = export_filename(campaign, datetime.now(UTC).date(), **chosen)
+    chunks = _encoded_chunks(session, campaign, **chosen)
     return Response(stream_with_context(chunks), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
