@@ -34,7 +34,7 @@ def message(error: HTTPException) -> str:
     if code >= 500 or not error.description or error.description == default:
         return MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     text = str(error.description)
-    return text[0].upper() + text[1:]
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def json_error(error: HTTPException):
