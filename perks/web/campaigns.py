@@ -11,6 +11,7 @@ from flask import (
     Response,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -33,6 +34,7 @@ from perks.campaigns.store import (
 )
 from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
+from perks.models import Campaign
 from perks.web.access import EVERYONE, MANAGERS, roles_required
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -120,6 +122,26 @@ def show(campaign_id: int):
                                campaign, datetime.now(UTC).date()),
                            charts=charts.campaign_charts(session, campaign,
                                                          bot_threshold=threshold))
+
+
+@blueprint.route("/preview")
+@roles_required(*MANAGERS)
+def preview():
+    """The funnel for the form's current values, before saving: a GET that stores nothing."""
+    session = get_session()
+    form = CampaignForm(request.args, meta={"csrf": False}, topic_choices=topic_choices(session))
+    if not form.validate():
+        return jsonify({"ok": False, "errors": [f"{form[name].label.text}: {errors[0]}"
+                                                for name, errors in form.errors.items()]})
+    draft = Campaign(**form.campaign_data(), brand_id=current_user.brand_id,
+                     id=request.args.get("campaign_id", type=int))  # never added to the session
+    result = matching.funnel(session, draft,
+                             bot_threshold=matching.bot_threshold(draft.bot_strictness))
+    session.rollback()
+    return jsonify({"ok": True, "eligible": result.eligible, "offered": result.offered,
+                    "quantity": draft.quantity, "pool": result.pool,
+                    "stages": [{"label": s.label, "removed": s.removed, "remaining": s.remaining}
+                               for s in result.stages]})
 
 
 @blueprint.route("/<int:campaign_id>/refresh", methods=["POST"])

@@ -107,7 +107,7 @@ SCHEMAS: dict[str, Any] = {
         "posts_per_day": {"type": "number", **N}, "model_version": {"type": "string", **N},
         "decision": {"type": "string", **N},
         "version": {"type": "integer", "description": "send it back when deciding"},
-        "campaigns": {"type": "array", "items": {"type": "object"}}}},
+        "campaigns": {"type": "array", "items": {"type": "object"}}, "platform": STRING}},
     "DecisionIn": {"type": "object", "additionalProperties": False,
                    "required": ["account_id", "decision", "version"], "properties": {
                        "account_id": {"type": "integer", "minimum": 1, "maximum": 2**62},

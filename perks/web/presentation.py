@@ -25,6 +25,13 @@ def unexplained_rules(flags: Sequence[str] | None, reasons: Sequence[Any] | None
     return [describe_rule(flag) for flag in flags]
 
 
+def rule_options() -> list[tuple[str, str]]:
+    """(rule id, what it checks) for every plain rule, for the review queue's reason filter."""
+    from perks.detection.reasons import RULES
+
+    return [(rule.id, rule.description) for rule in RULES]
+
+
 def nice_ticks(top: int, count: int = 4) -> list[int]:
     """Round axis values from 0 up to at least `top` (0, 5, 10… or 0, 200, 400…)."""
     if top <= 0:
@@ -64,5 +71,6 @@ def bar_height(count: int, top: int, height: float, *, log: bool) -> float:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(profile_link=profile_link, unexplained_rules=unexplained_rules)
-    app.jinja_env.globals.update(nice_ticks=nice_ticks, log_ticks=log_ticks,
-                                 wants_log_scale=wants_log_scale, bar_height=bar_height)
+    app.jinja_env.globals.update(rule_options=rule_options, nice_ticks=nice_ticks,
+                                 log_ticks=log_ticks, wants_log_scale=wants_log_scale,
+                                 bar_height=bar_height)
