@@ -60,7 +60,7 @@ def test_create_a_campaign_then_export_its_shortlist(served, browser):
     rows = _shortlist_rows(page)
     offered = [handle for status, handle in rows if status == "offered"]
     assert len(offered) == QUANTITY and rows[:QUANTITY] == [("offered", h) for h in offered]
-    assert {status for status, _ in rows[QUANTITY:]} == {"waitlist"}
+    assert {status for status, _ in rows[QUANTITY:]} == {"wait list"}
 
     # Journey 2: approve the top two, export, and find the page's shortlist in the CSV.
     page.locator("table.shortlist tbody tr input[type=checkbox]").nth(0).check()
