@@ -21,19 +21,21 @@ def create_app(config: dict[str, Any] | None = None) -> "Flask":
     model_store.configure(instance_path)  # trained and adapted models live in the instance folder
     register_extensions(app)
     register_blueprints(app)
+    register_errorhandlers(app)
     register_commands(app)
     return app
 
 
 def register_extensions(app: "Flask") -> None:
     from perks import db
-    from perks.web import security
+    from perks.web import presentation, security
     from perks.web.extensions import csrf, login_manager
 
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
+    presentation.init_app(app)
 
 
 def register_blueprints(app: "Flask") -> None:
@@ -44,6 +46,12 @@ def register_blueprints(app: "Flask") -> None:
         app.register_blueprint(module.blueprint)
     # Bearer tokens only under /api/v1 (perks.web.access): no cookie, so no forgery to stop.
     csrf.exempt(api.blueprint)
+
+
+def register_errorhandlers(app: "Flask") -> None:
+    from perks.web import errors
+
+    errors.init_app(app)
 
 
 def register_commands(app: "Flask") -> None:

@@ -274,7 +274,8 @@ class ShortlistEntry(SQLModel, table=True):
     status: str = Field(default="waitlist", max_length=20)
     rank: int | None = None
     relevance: float | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)  # also when approved or dropped
+    decided_by: int | None = Field(default=None, foreign_key="user.id")  # who approved/dropped
 
 
 class ReviewDecision(SQLModel, table=True):

@@ -116,7 +116,7 @@ def test_campaigns_list_create_get_and_shortlist_pages(app, world):
 def test_the_api_export_sends_the_web_download_bytes(app, world):
     client = app.test_client()
     login(client, A_EMAIL)
-    for query in ("", "?all=1", "?bom=1"):
+    for query in ("?kind=all", "?kind=analyst&excel=1", "?all=1&bom=1"):
         web = client.get(f"/campaigns/{world.campaign_id}/export.csv{query}")
         api = client.get(f"/api/v1/campaigns/{world.campaign_id}/export.csv{query}",
                          headers=bearer(world.a_token))

@@ -1,7 +1,5 @@
 """Campaigns: the form, the matching funnel, allocation, why-not, export, CLI and web pages."""
 
-import csv
-import io
 import json
 import re
 from datetime import date
@@ -194,34 +192,6 @@ def test_standard_strictness_is_read_as_balanced(session):
 
 # --- export, CLI and web -------------------------------------------------------------------
 
-HOSTILE = {"=cmd|'/c calc'!A1": "=1+2", "+plus": "+SUM(A1)", "-minus": "-2+3", "@at": "@x",
-           "\ttab": "\tx", "\rcr": "\rx"}
-
-
-def test_export_escapes_formula_cells(session):
-    from perks.campaigns.export import COLUMNS, export_csv, safe_cell
-
-    for text in HOSTILE.values():
-        assert safe_cell(text) == "'" + text
-    assert safe_cell("plain") == "plain" and safe_cell(-3) == -3
-    gen_pool(session)
-    session.execute(update(Account).where(Account.screen_name == "ana")
-                    .values(name="=HYPERLINK(\"http://evil\")"))
-    session.commit()
-    campaign = gen_campaign(session)
-    allocation.refresh(session, campaign, bot_threshold=0.5)
-    rows = list(csv.DictReader(io.StringIO("".join(export_csv(session, campaign)))))
-    assert tuple(rows[0]) == COLUMNS
-    assert [(r["rank"], r["status"], r["handle"]) for r in rows] == [
-        ("1", "offered", "ana"), ("2", "offered", "ben")]
-    assert rows[0]["name"] == "'=HYPERLINK(\"http://evil\")"
-    assert rows[0]["topics"] == "coffee:0.90" and rows[0]["relevance"] == "0.81"
-    assert rows[0]["review_decision"] == "" and rows[0]["bot_probability"] != ""
-    everything = list(csv.DictReader(io.StringIO("".join(
-        export_csv(session, campaign, everything=True, chunk_rows=1)))))
-    assert [r["status"] for r in everything] == ["offered", "offered", "waitlist"]
-
-
 @pytest.fixture
 def campaigns_app(sqlite_url, tmp_path):
     from tests.conftest import make_test_app
@@ -284,13 +254,15 @@ def test_web_journey_create_decide_why_not_and_export(web, campaigns_app, tmp_pa
     response = client.post(url + "/decide", data={"action": "drop", "account_id": ids["ben"]})
     assert response.status_code == 302
     assert "1 wait-listed" not in client.get(url).data.decode()  # cai was promoted
-    download = client.get(url + "/export.csv")
-    assert download.headers["Content-Disposition"].startswith('attachment; filename="coffee-week-')
+    download = client.get(url + "/export.csv?kind=analyst")
+    assert download.headers["Content-Disposition"].startswith(
+        'attachment; filename="coffee-week_analyst_')
     out = tmp_path / "cli.csv"
-    result = campaigns_app.test_cli_runner().invoke(args=["export", "Coffee week", "-o", str(out)])
+    result = campaigns_app.test_cli_runner().invoke(
+        args=["export", "Coffee week", "-o", str(out), "--kind", "analyst"])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == download.data
-    assert b"\r\n3,offered,cai," in download.data and b",ben," not in download.data
+    assert b"/cai,offered,,,3," in download.data and b"/ben,dropped," in download.data
 
 
 def test_another_brand_gets_404_everywhere(web, campaigns_app):

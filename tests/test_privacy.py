@@ -90,7 +90,7 @@ def test_hostile_pool_never_reaches_shortlist_export_or_store(session):
     allocation.refresh(session, campaign, bot_threshold=0.5)
     session.commit()
     rows = list(csv.DictReader(io.StringIO("".join(
-        export_csv(session, campaign, everything=True)))))
+        export_csv(session, campaign, kind="all")))))
     assert {r["handle"] for r in rows} == set(FRIENDLY)
     assert "bio" not in rows[0] and "location" not in rows[0]  # not asked for
     funnel = matching.funnel(session, campaign, bot_threshold=0.5)
@@ -108,7 +108,7 @@ def test_opted_in_only_campaign_and_bio_location_export(session):
     funnel = matching.funnel(session, campaign, bot_threshold=0.5)
     assert {r.key: r.removed for r in funnel.privacy_rules}["not_opted_in"] == 2
     allocation.refresh(session, campaign, bot_threshold=0.5)
-    rows = list(csv.DictReader(io.StringIO("".join(export_csv(session, campaign)))))
+    rows = list(csv.DictReader(io.StringIO("".join(export_csv(session, campaign, kind="all")))))
     assert [(r["handle"], r["bio"], r["location"]) for r in rows] == [
         ("ana", "barista, coffee nerd", "Milano")]
     why = why_not.why_not(session, campaign, "ben", bot_threshold=0.5)

@@ -63,7 +63,8 @@ def test_reviewer_clears_two_accounts_and_the_shortlist_changes(served, browser)
     for handle in (first, second):
         after = _why_not(page, served, campaign_url, handle)
         assert "Flagged, not cleared" not in after
-        assert re.search(r"on the shortlist|wait-listed|ranks higher|Over capacity", after), after
+        assert re.search(r"on the shortlist|wait-listed|ranks higher|Beyond the perk quantity",
+                         after), after
 
     page.goto(f"{served}/review/?state=genuine")
     page.locator(f"tr[data-handle='{first}'] td a").first.click()

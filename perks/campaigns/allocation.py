@@ -96,7 +96,7 @@ def running_state(campaign: Campaign, today: date) -> str:
 
 
 def approve(session: Session, campaign: Campaign, account_ids: list[int], *,
-            today: date | None = None) -> Decision:
+            today: date | None = None, user_id: int | None = None) -> Decision:
     """Approve offered accounts (wait-listed ones only while a place is free).
 
     Perks go out only while the campaign runs: before its start the shortlist is a preview,
@@ -115,16 +115,17 @@ def approve(session: Session, campaign: Campaign, account_ids: list[int], *,
             raise AllocationError(f"all {campaign.quantity} places are taken: drop an offered "
                                   "account before approving from the wait list")
         if status in ("offered", "waitlist"):
-            _set(session, campaign, [account_id], "approved")
+            _set(session, campaign, [account_id], "approved", user_id=user_id)
             changed += 1
     return Decision(changed, [])
 
 
-def drop(session: Session, campaign: Campaign, account_ids: list[int]) -> Decision:
+def drop(session: Session, campaign: Campaign, account_ids: list[int], *,
+         user_id: int | None = None) -> Decision:
     """Drop accounts (offered, approved or waiting) and promote the best wait-listed ones."""
     _lock(session, campaign)
     ids = [a for a in account_ids if _status(session, campaign, a) not in (None, "dropped")]
-    _set(session, campaign, ids, "dropped")
+    _set(session, campaign, ids, "dropped", user_id=user_id)
     return Decision(len(ids), promote(session, campaign))
 
 
@@ -172,11 +173,13 @@ def _free_places(session: Session, campaign: Campaign) -> int:
     return campaign.quantity - int(taken)
 
 
-def _set(session: Session, campaign: Campaign, account_ids: list[int], status: str) -> None:
+def _set(session: Session, campaign: Campaign, account_ids: list[int], status: str, *,
+         user_id: int | None = None) -> None:
+    # decided_by names the person behind an approve or drop; a promotion is nobody's decision.
     if account_ids:
         session.execute(update(entry).where(entry.c.campaign_id == campaign.id,
                                             entry.c.account_id.in_(account_ids))
-                        .values(status=status, updated_at=utcnow()))
+                        .values(status=status, updated_at=utcnow(), decided_by=user_id))
         session.flush()
 
 

@@ -1,23 +1,31 @@
 """Export: a campaign's shortlist as CSV for fulfilment, streamed in chunks.
 
-Columns, in order: rank, status, handle, name, platform, profile_url, followers, score,
-percentile, score_version, confidence, topics ("slug:weight" joined by "; "), relevance,
-bot_probability, flags (rule flags and the detector's reasons, "; "-joined) and
-review_decision (this brand's reviewer's verdict, if any): who gets the perk, where to reach
-them, and why they were picked and cleared. No personal text beyond the name (least data in
-exports): `bio` and `location` are added only for a campaign with `export_bio_location`.
-By default only offered and approved rows; `everything=True` adds the
-wait list and dropped rows. Rows that fail the privacy rules now (an account protected, found
-to be a minor or opted out after it was approved) are never written. UTF-8, optionally with a
-BOM so Excel reads it as UTF-8. Any text cell that starts with = + - @ tab or CR gets a leading
-apostrophe, so a spreadsheet shows it instead of running it (OWASP CSV injection). The web
-download and `perks export` write these exact bytes.
+Three kinds, each a file a different person signs off on:
+
+- ``approved`` (the default): the accounts a manager approved, i.e. who gets the perk. Columns:
+  campaign, perk, handle, name, platform, profile_url, status, approved_by, approved_at.
+- ``all``: the same columns for every shortlist row (offered, approved, wait-listed, dropped),
+  for planning before the approvals are in.
+- ``analyst``: every row with the internal model columns added after the fulfilment ones:
+  rank, relevance, followers, score, percentile, score_version, confidence, topics
+  ("slug:weight" joined by "; "), bot_probability, flags (rule flags and the detector's reasons)
+  and review_decision.
+
+No personal text beyond the name (least data in exports): `bio` and `location` are added only
+for a campaign with `export_bio_location`. Rows that fail the privacy rules now (an account
+protected, found to be a minor or opted out after it was approved) are never written.
+
+UTF-8; the "for Excel" variant starts with a byte-order mark, which is how Excel and
+LibreOffice's import dialog recognise UTF-8 (accents and emoji intact). Any text cell that
+starts with = + - @ tab or CR gets a leading apostrophe, so a spreadsheet shows it instead of
+running it (OWASP CSV injection). The web download, the API and `perks export` write these
+exact bytes, under the name `<campaign-slug>_<kind>_<date>.csv`.
 """
 
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -26,17 +34,26 @@ from sqlmodel import Session
 
 from perks.campaigns import rules
 from perks.campaigns.allocation import account as account_table
-from perks.campaigns.allocation import entries_query
-from perks.models import AccountTopic, Campaign, ReviewDecision, Topic
+from perks.campaigns.allocation import entries_query, entry
+from perks.models import AccountTopic, Campaign, ReviewDecision, Topic, User
 
-COLUMNS = ("rank", "status", "handle", "name", "platform", "profile_url", "followers", "score",
-           "percentile", "score_version", "confidence", "topics", "relevance", "bot_probability",
-           "flags", "review_decision")
+KINDS = ("approved", "all", "analyst")
+STATUSES = {"approved": ("approved",), "all": None, "analyst": None}
+FULFILMENT_COLUMNS = ("campaign", "perk", "handle", "name", "platform", "profile_url", "status",
+                      "approved_by", "approved_at")
+ANALYST_COLUMNS = ("rank", "relevance", "followers", "score", "percentile", "score_version",
+                   "confidence", "topics", "bot_probability", "flags", "review_decision")
 BIO_LOCATION_COLUMNS = ("bio", "location")  # only when the campaign asks for them
-DEFAULT_STATUSES = ("offered", "approved")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 500
-PROFILE_URLS = {"twitter": "https://x.com/{}", "x": "https://x.com/{}"}
+PROFILE_URLS = {"twitter": "https://x.com/{}", "x": "https://x.com/{}",
+                "instagram": "https://www.instagram.com/{}/",
+                "tiktok": "https://www.tiktok.com/@{}"}
+users = User.__table__
+
+
+class ExportError(ValueError):
+    """An export request perks cannot answer (an unknown kind)."""
 
 
 def safe_cell(value: Any) -> Any:
@@ -46,10 +63,33 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def export_filename(campaign: Campaign, today: date) -> str:
-    """`<campaign-slug>-<date>.csv`."""
+def profile_url(platform: str, screen_name: str, url: str | None = None) -> str:
+    """The account's profile page on its platform; its own URL for a platform we do not know."""
+    template = PROFILE_URLS.get(platform)
+    return template.format(screen_name) if template and screen_name else (url or "")
+
+
+def options(args: Mapping[str, str]) -> dict[str, Any]:
+    """`kind` and `excel` from a request's query (`kind=`, `excel=1`; `all=1` and `bom=1` are the
+    older spellings scripts may still send). Raises ExportError for an unknown kind."""
+    kind = args.get("kind") or ("all" if args.get("all") == "1" else "approved")
+    if kind not in KINDS:
+        raise ExportError(f"kind must be one of {', '.join(KINDS)}")
+    return {"kind": kind, "excel": args.get("excel") == "1" or args.get("bom") == "1"}
+
+
+def export_filename(campaign: Campaign, today: date, kind: str = "approved",
+                    excel: bool = False) -> str:
+    """`<campaign-slug>_<kind>_<date>.csv`, e.g. `spring-yoga-mats_approved_2026-12-01.csv`;
+    the Excel variant says so (`…_approved-excel_…`), so the downloads never share a name."""
     slug = re.sub(r"[^a-z0-9]+", "-", campaign.name.lower()).strip("-") or f"campaign-{campaign.id}"
-    return f"{slug[:60]}-{today.isoformat()}.csv"
+    return f"{slug[:60]}_{kind}{'-excel' if excel else ''}_{today.isoformat()}.csv"
+
+
+def columns(campaign: Campaign, kind: str = "approved") -> tuple[str, ...]:
+    """The CSV header for this campaign and kind."""
+    return (FULFILMENT_COLUMNS + (ANALYST_COLUMNS if kind == "analyst" else ())
+            + (BIO_LOCATION_COLUMNS if campaign.export_bio_location else ()))
 
 
 def _round(value: float | None, digits: int) -> float | str:
@@ -82,47 +122,57 @@ def _flags(row: Any) -> str:
     return "; ".join([*(row.bot_flags or []), *reasons])
 
 
-def columns(campaign: Campaign) -> tuple[str, ...]:
-    """The CSV header for this campaign."""
-    return COLUMNS + (BIO_LOCATION_COLUMNS if campaign.export_bio_location else ())
+def _approved_at(row: Any) -> str:
+    if row.status != "approved" or row.decided_at is None:
+        return ""
+    at = row.decided_at if row.decided_at.tzinfo else row.decided_at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _line(row: Any, topics: str, decision: str, bio_location: bool) -> list[Any]:
-    url_template = PROFILE_URLS.get(row.platform)
-    profile_url = url_template.format(row.screen_name) if url_template else (row.url or "")
-    cells = [row.rank if row.rank is not None else "", row.status, row.screen_name,
-             row.name or "", row.platform, profile_url, row.followers_count,
-             _round(row.influence_score, 1), _round(row.influence_percentile, 1),
-             row.score_version or "", row.score_confidence or "", topics,
-             _round(row.relevance, 4), _round(row.bot_probability, 3), _flags(row), decision]
-    if bio_location:
+def _line(row: Any, campaign: Campaign, kind: str, extra: Mapping[str, dict[int, str]]) -> list:
+    approved = row.status == "approved"
+    cells = [campaign.name, campaign.perk_description, row.screen_name, row.name or "",
+             row.platform, profile_url(row.platform, row.screen_name, row.url), row.status,
+             (row.decided_by_email or "") if approved else "", _approved_at(row)]
+    if kind == "analyst":
+        cells += [row.rank if row.rank is not None else "", _round(row.relevance, 4),
+                  row.followers_count, _round(row.influence_score, 1),
+                  _round(row.influence_percentile, 1), row.score_version or "",
+                  row.score_confidence or "", extra["topics"].get(row.account_id, ""),
+                  _round(row.bot_probability, 3), _flags(row),
+                  extra["decisions"].get(row.account_id, "")]
+    if campaign.export_bio_location:
         cells += [row.description or "", row.location or ""]
     return [safe_cell(cell) for cell in cells]
 
 
-def export_csv(session: Session, campaign: Campaign, *, everything: bool = False,
-               bom: bool = False, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
-    """The shortlist CSV as text chunks (each a few hundred rows), header first."""
+def export_csv(session: Session, campaign: Campaign, *, kind: str = "approved",
+               excel: bool = False, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
+    """The shortlist CSV of `kind` as text chunks (each a few hundred rows), header first."""
+    if kind not in KINDS:
+        raise ExportError(f"kind must be one of {', '.join(KINDS)}")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns(campaign))
-    yield ("\ufeff" if bom else "") + _take(buffer)
-    bio_location = campaign.export_bio_location
-    query = entries_query(campaign, statuses=None if everything else DEFAULT_STATUSES)
+    writer.writerow(columns(campaign, kind))
+    yield ("\ufeff" if excel else "") + _take(buffer)
+    query = entries_query(campaign, statuses=STATUSES[kind])
     # The privacy rules hold at export time too, not only when the shortlist was built.
     privacy = rules.passes(rules.ACCOUNTS, rules.Context(campaign, 1.0, datetime.now(UTC).date()),
-                            ("privacy",))
-    query = query.where(privacy).add_columns(account_table.c.bot_flags)
-    if bio_location:
+                           ("privacy",))
+    query = (query.where(privacy)
+             .outerjoin(users, users.c.id == entry.c.decided_by)
+             .add_columns(account_table.c.bot_flags, entry.c.updated_at.label("decided_at"),
+                          users.c.email.label("decided_by_email")))
+    if campaign.export_bio_location:
         query = query.add_columns(account_table.c.description, account_table.c.location)
     result = session.execute(query.execution_options(yield_per=chunk_rows))
     for chunk in result.partitions(chunk_rows):
-        ids = [row.account_id for row in chunk]
-        topics = _topics_by_account(session, ids)
-        decisions = _decisions_by_account(session, campaign.brand_id, ids)
-        writer.writerows(_line(row, topics.get(row.account_id, ""),
-                               decisions.get(row.account_id, ""), bio_location)
-                         for row in chunk)
+        extra: dict[str, dict[int, str]] = {"topics": {}, "decisions": {}}
+        if kind == "analyst":
+            ids = [row.account_id for row in chunk]
+            extra = {"topics": _topics_by_account(session, ids),
+                     "decisions": _decisions_by_account(session, campaign.brand_id, ids)}
+        writer.writerows(_line(row, campaign, kind, extra) for row in chunk)
         yield _take(buffer)
 
 

@@ -50,7 +50,7 @@ STAGES = (
     ("privacy", "Consent and privacy"),
     ("flagged", "Flagged, not cleared"),
     ("person", "One per person"),
-    ("capacity", "Over capacity (wait-listed)"),
+    ("capacity", "Beyond the perk quantity"),
 )
 STAGE_LABELS = dict(STAGES)
 

@@ -125,15 +125,16 @@ def shortlist_item(row: Any) -> dict[str, Any]:
             "bot_probability": row["bot_probability"]}
 
 
-def decide(session: Session, campaign: Campaign, action: str,
-           account_ids: list[int]) -> allocation.Decision:
-    """Approve or drop shortlist entries; AllocationError when the shortlist cannot take it."""
+def decide(session: Session, campaign: Campaign, action: str, account_ids: list[int], *,
+           user_id: int | None = None) -> allocation.Decision:
+    """Approve or drop shortlist entries (recording who); AllocationError when the shortlist
+    cannot take it."""
     if not account_ids:
-        raise allocation.AllocationError("select at least one account")
+        raise allocation.AllocationError(f"select at least one account to {action}")
     if action == "approve":
-        return allocation.approve(session, campaign, account_ids)
+        return allocation.approve(session, campaign, account_ids, user_id=user_id)
     if action == "drop":
-        return allocation.drop(session, campaign, account_ids)
+        return allocation.drop(session, campaign, account_ids, user_id=user_id)
     raise allocation.AllocationError(f"unknown action {action!r}: approve or drop")
 
 
@@ -143,11 +144,13 @@ class Export:
     chunks: Iterator[str]
 
 
-def export(session: Session, campaign: Campaign, *, everything: bool = False,
-           bom: bool = False, today: date | None = None) -> Export:
-    """The stored shortlist as CSV text chunks, and its file name (web, API and CLI alike)."""
-    return Export(export_filename(campaign, today or datetime.now(UTC).date()),
-                  export_csv(session, campaign, everything=everything, bom=bom))
+def export(session: Session, campaign: Campaign, *, kind: str = "approved",
+           excel: bool = False, today: date | None = None) -> Export:
+    """The stored shortlist as CSV text chunks of `kind` (perks.campaigns.export.KINDS), and its
+    file name: web, API and CLI alike."""
+    return Export(export_filename(campaign, today or datetime.now(UTC).date(), kind=kind,
+                                  excel=excel),
+                  export_csv(session, campaign, kind=kind, excel=excel))
 
 
 def withdraw_from_brand(*, session: Session, brand_id: int, account_id: int) -> int:

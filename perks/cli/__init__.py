@@ -5,6 +5,7 @@ modules import only click at the top and load Flask, SQLAlchemy, scikit-learn an
 modules inside the command that needs them, so `perks --help` answers at once.
 """
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -42,17 +43,26 @@ def register(app: "Flask") -> None:
         app.cli.add_command(command)
 
 
-def _show_flask_version(ctx: click.Context, _param: Any, value: bool) -> None:
-    if value and not ctx.resilient_parsing:
-        from flask.cli import get_version
+def perks_version() -> str:
+    """The installed perks distribution's version (pyproject.toml is its one home)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-        get_version(ctx, _param, value)
+    try:
+        return version("perks")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _show_version(ctx: click.Context, _param: Any, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"perks {perks_version()}")
+        ctx.exit()
 
 
 @click.group("perks", help="perks: perks campaigns with explainable scores and a human check "
                            "on bots. Configured by PERKS_* environment variables (README).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_show_flask_version, help="Show the Flask version.")
+              callback=_show_version, help="Show perks' version and exit.")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     if ctx.obj is None:
@@ -68,4 +78,13 @@ for _command in commands():
 
 
 def main() -> None:
-    cli.main(prog_name="perks")
+    try:
+        cli.main(prog_name="perks")
+    except OSError as error:
+        # Any command that writes a file (a model, a rejects file, the instance folder) ends
+        # with one line and exit 1, not a traceback; `perks export` says so itself.
+        from perks.cli.support import file_error
+
+        target = error.filename or ""
+        click.echo(f"Error: {file_error(error, target, 'use') if target else error}", err=True)
+        sys.exit(1)

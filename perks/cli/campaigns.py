@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from perks.cli.support import echo_json, json_option, prepared_session, with_appcontext
+from perks.cli.support import (
+    echo_json,
+    json_option,
+    prepared_session,
+    with_appcontext,
+    written_file,
+)
 
 if TYPE_CHECKING:
     from perks.models import Brand, Campaign
@@ -156,20 +162,28 @@ def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
 @click.command("export")
 @click.argument("campaign_ref", metavar="CAMPAIGN")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--all", "everything", is_flag=True, help="Also wait-listed and dropped rows.")
-@click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM, for Excel.")
+# The kinds are perks.campaigns.export.KINDS, named here so `perks --help` needs no import.
+@click.option("--kind", type=click.Choice(("approved", "all", "analyst")), default="approved",
+              show_default=True,
+              help="approved: who gets the perk; all: every shortlist row; analyst: every row "
+                   "with the model columns.")
+@click.option("--all", "everything", is_flag=True, help="Same as --kind all.")
+@click.option("--excel", "--bom", "excel", is_flag=True,
+              help="Start with a UTF-8 byte-order mark, so Excel and LibreOffice read accents "
+                   "and emoji right.")
 @with_appcontext
-def export_command(campaign_ref: str, output: Path, everything: bool, bom: bool) -> None:
+def export_command(campaign_ref: str, output: Path, kind: str, everything: bool,
+                   excel: bool) -> None:
     """Write the shortlist CSV, byte for byte as the web download."""
     from perks.campaigns import service
 
+    kind = "all" if everything and kind == "approved" else kind
     with prepared_session() as session:
         campaign = _campaign(session, campaign_ref)
-        result = service.export(session, campaign, everything=everything, bom=bom)
-        with output.open("wb") as handle:
+        result = service.export(session, campaign, kind=kind, excel=excel)
+        with written_file(output) as handle:
             for chunk in result.chunks:
                 handle.write(chunk.encode("utf-8"))
     click.echo(f"Wrote {output} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", err=True)
-
 
 COMMANDS = [campaign_group, shortlist_command, export_command]

@@ -4,12 +4,14 @@ Only click and the standard library load here: `perks --help` builds every comma
 SQLAlchemy and the stage modules are imported when a command runs, not when it is defined.
 """
 
+import errno
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import update_wrapper
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -64,3 +66,35 @@ def progress(label: str, *, total: int | None = None, unit: str = " rows") -> It
     with tqdm(desc=label, total=total, unit=unit, disable=None, file=sys.stderr,
               leave=False) as bar:
         yield bar.update
+
+
+_FILE_PROBLEMS = {errno.ENOENT: "the folder {folder} does not exist",
+                  errno.ENOTDIR: "{folder} is not a folder",
+                  errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                  errno.EROFS: "the file system is read-only", errno.ENOSPC: "the disk is full",
+                  errno.EISDIR: "it is a folder"}
+
+
+def file_error(error: OSError, path: Path | str, verb: str = "write") -> str:
+    """One line for a file perks could not write (or `verb`), without a traceback."""
+    path = Path(path)
+    problem = _FILE_PROBLEMS.get(error.errno or 0, error.strerror or str(error))
+    return f"cannot {verb} {path}: {problem.format(folder=path.parent)}"
+
+
+@contextmanager
+def written_file(path: Path) -> Iterator[IO[bytes]]:
+    """Open `path` for writing through a sibling temporary file, renamed into place only when
+    the block succeeds: a failed export leaves no half-written file. An OSError becomes a
+    one-line click error (exit 1)."""
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        with temporary.open("wb") as handle:
+            yield handle
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise click.ClickException(file_error(error, path)) from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -131,6 +131,15 @@ RULES = (
 )
 
 
+_RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+def describe_rule(rule_id: str) -> str:
+    """Plain words for a rule flag id, for a page that has the id but not the reason text."""
+    rule = _RULES_BY_ID.get(rule_id)
+    return f"rule: {rule.description}" if rule else "flagged by a plain rule"
+
+
 def _array(accounts: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
     return np.array([a.get(key) for a in accounts], dtype=float)  # None becomes NaN
 

@@ -54,6 +54,7 @@ class QueueItem:
     decision: str | None
     version: int  # the decision's version, 0 when undecided: send it back with the decision
     campaigns: list[dict[str, Any]] = field(default_factory=list)
+    platform: str = "twitter"  # with screen_name, where the profile is (the page links it)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -134,7 +135,7 @@ def _items(session: Session, rows: list[Any], pairs, brand_id: int) -> list[Queu
     if not ids:
         return []
     accounts = {r.id: r for r in session.execute(select(
-        account.c.id, account.c.screen_name, account.c.name, account.c.url,
+        account.c.id, account.c.screen_name, account.c.name, account.c.url, account.c.platform,
         account.c.bot_probability, account.c.bot_reasons, account.c.bot_flags,
         account.c.followers_count, account.c.friends_count, account.c.statuses_count,
         account.c.influence_percentile, account.c.posts_per_day, account.c.bot_model_version)
@@ -160,5 +161,6 @@ def _items(session: Session, rows: list[Any], pairs, brand_id: int) -> list[Queu
             friends_count=a.friends_count, statuses_count=a.statuses_count,
             influence_percentile=a.influence_percentile, posts_per_day=a.posts_per_day,
             model_version=a.bot_model_version, decision=row.decision,
-            version=int(row.version or 0), campaigns=affected[row.account_id]))
+            version=int(row.version or 0), campaigns=affected[row.account_id],
+            platform=a.platform))
     return items

@@ -21,6 +21,7 @@ from perks.review import decisions
 from perks.review.queue import queue_page
 from perks.web import api_shapes as shapes
 from perks.web.access import EVERYONE, MANAGERS, REVIEWERS, roles_required
+from perks.web.errors import json_error
 from perks.web.extensions import CurrentUser
 from perks.web.openapi import document
 from perks.web.responses import export_response
@@ -44,20 +45,8 @@ def _bearer_user() -> None:
                                  brand.name if brand else "", user.role)
 
 
-@blueprint.errorhandler(HTTPException)
-def _json_error(error: HTTPException):
-    response = jsonify({"error": error.name, "message": error.description})
-    response.status_code = error.code or 500
-    if error.code == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="perks"'
-    return response
-
-
-@blueprint.app_errorhandler(404)
-@blueprint.app_errorhandler(405)
-def _json_routing_error(error: HTTPException):
-    # Routing fails before a blueprint is chosen; under /api/ the answer is still JSON.
-    return _json_error(error) if request.path.startswith("/api/") else error
+# JSON errors with a human sentence, routing errors under /api/ included: perks.web.errors.
+blueprint.register_error_handler(HTTPException, json_error)
 
 
 def _error(status: int, message: str, **extra):
@@ -218,9 +207,7 @@ def export(campaign_id: int):
         404: NotFound
     """
     found = _own_campaign(campaign_id)
-    query = _query(shapes.ExportQuery)
-    return export_response(get_session(), found, everything=query.all == "1",
-                           bom=query.bom == "1")
+    return export_response(get_session(), found, request.args)
 
 
 @blueprint.route("/accounts/<handle>")

@@ -45,9 +45,13 @@ class QueueQuery(PageQuery):
 
 
 class ExportQuery(BaseModel):
-    all: Literal["0", "1"] = Field("0", description="1: add the wait list and dropped rows")
-    bom: Literal["0", "1"] = Field("0", description="1: start with a UTF-8 byte order mark, "
-                                                    "for Excel")
+    kind: Literal["approved", "all", "analyst"] = Field(
+        "approved", description="approved: who gets the perk; all: every shortlist row; "
+                                "analyst: every row with the model columns")
+    excel: Literal["0", "1"] = Field("0", description="1: start with a UTF-8 byte order mark, "
+                                                      "for Excel and LibreOffice")
+    all: Literal["0", "1"] = Field("0", description="older spelling of kind=all")
+    bom: Literal["0", "1"] = Field("0", description="older spelling of excel=1")
 
 
 class ReviewState(BaseModel):

@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -14,11 +15,12 @@ from flask import (
 )
 from flask_login import current_user
 
-from perks.campaigns import allocation, service
+from perks.campaigns import allocation, matching, service
 from perks.campaigns.forms import CampaignForm
 from perks.campaigns.store import CampaignError, get_campaign, list_campaigns, topic_choices
 from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
+from perks.models import Campaign
 from perks.topics import current_taxonomy, missing_slugs
 from perks.web.access import EVERYONE, MANAGERS, roles_required
 from perks.web.params import id_list, page_arg
@@ -100,6 +102,25 @@ def show(campaign_id: int):
                            has_shortlist=data.has_shortlist)
 
 
+@blueprint.route("/preview")
+@roles_required(*MANAGERS)
+def preview():
+    """The funnel for the form's current values, before saving: a GET that stores nothing."""
+    session = get_session()
+    form = CampaignForm(request.args, meta={"csrf": False}, topic_choices=topic_choices(session))
+    if not form.validate():
+        return jsonify({"ok": False, "errors": [f"{form[name].label.text}: {errors[0]}"
+                                                for name, errors in form.errors.items()]})
+    draft = Campaign(**form.campaign_data(), brand_id=current_user.brand_id,
+                     id=request.args.get("campaign_id", type=int))  # never added to the session
+    result = matching.funnel(session, draft, bot_threshold=service.threshold(draft))
+    session.rollback()
+    return jsonify({"ok": True, "eligible": result.eligible, "offered": result.offered,
+                    "quantity": draft.quantity, "pool": result.pool,
+                    "stages": [{"label": s.label, "removed": s.removed, "remaining": s.remaining}
+                               for s in result.stages]})
+
+
 @blueprint.route("/<int:campaign_id>/refresh", methods=["POST"])
 @roles_required(*MANAGERS)
 def refresh(campaign_id: int):
@@ -120,7 +141,7 @@ def decide(campaign_id: int):
     if action not in ("approve", "drop"):
         abort(400)
     try:
-        decision = service.decide(session, campaign, action, ids)
+        decision = service.decide(session, campaign, action, ids, user_id=current_user.id)
     except allocation.AllocationError as error:
         session.rollback()
         flash(str(error), "error")
@@ -129,8 +150,13 @@ def decide(campaign_id: int):
         flash(f"{decision.changed} approved." if action == "approve" else
               f"{decision.changed} dropped, {len(decision.promoted)} promoted from the "
               "wait list.", "info")
-    return redirect(request.form.get("back") if str(request.form.get("back", "")).startswith(
-        f"/campaigns/{campaign_id}") else url_for("campaigns.show", campaign_id=campaign_id))
+    return redirect(_back(campaign_id))
+
+
+def _back(campaign_id: int) -> str:
+    back = str(request.form.get("back", ""))
+    return back if back.startswith(f"/campaigns/{campaign_id}") and "//" not in back else url_for(
+        "campaigns.show", campaign_id=campaign_id)
 
 
 @blueprint.route("/<int:campaign_id>/export.csv")
@@ -138,5 +164,4 @@ def decide(campaign_id: int):
 def export(campaign_id: int):
     session = get_session()
     campaign = _own_campaign(campaign_id)
-    return export_response(session, campaign, everything=request.args.get("all") == "1",
-                           bom=request.args.get("bom") == "1")
+    return export_response(session, campaign, request.args)

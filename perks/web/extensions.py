@@ -11,8 +11,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from flask import current_app
-from flask_login import LoginManager, UserMixin
+from flask import current_app, flash, redirect, request
+from flask_login import LoginManager, UserMixin, login_url
 from flask_wtf import CSRFProtect
 
 from perks.db import get_session
@@ -21,8 +21,15 @@ from perks.models import User
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see that page."
 login_manager.session_protection = "strong"
+
+
+@login_manager.unauthorized_handler
+def _to_login():
+    # The front door is simply the login page; a deeper link says why it asks for a login.
+    if request.path != "/":
+        flash("Log in to see that page.", "info")
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
 @dataclass

@@ -1,19 +1,24 @@
 """Flask responses that more than one blueprint sends: the streamed CSV export (the campaign
 page's download and the API's export.csv are the same bytes because they are this)."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from flask import Response, stream_with_context
+from flask import Response, abort, stream_with_context
 from sqlmodel import Session
 
 from perks.campaigns import service
+from perks.campaigns.export import ExportError, options
 from perks.models import Campaign
 
 
-def export_response(session: Session, campaign: Campaign, *, everything: bool,
-                    bom: bool) -> Response:
-    """The CSV download of the stored shortlist, streamed (service.export's chunks)."""
-    result = service.export(session, campaign, everything=everything, bom=bom)
+def export_response(session: Session, campaign: Campaign, args: Mapping[str, str]) -> Response:
+    """The CSV download of the kind the query asks for (`kind=`, `excel=1`), streamed
+    (service.export's chunks); an unknown kind is a 400."""
+    try:
+        chosen = options(args)
+    except ExportError as error:
+        abort(400, str(error))
+    result = service.export(session, campaign, **chosen)
     return Response(stream_with_context(_encoded(session, result.chunks)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
 
