@@ -51,4 +51,4 @@ def test_preview_is_the_saved_campaigns_funnel_and_writes_nothing(client, campai
 
 def test_preview_names_the_first_problem(client):
     answer = client.get("/campaigns/preview", query_string=_form(topics=None)).get_json()
-    assert answer == {"ok": False, "errors": ["Topics: Pick at least one topic."]}
+    assert answer == {"ok": False, "errors": ["Topics: pick at least one"]}

@@ -12,11 +12,11 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from perks.auth.users import create_user, get_or_create_brand
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from perks.campaigns import allocation
+from perks.auth.users import create_user, get_or_create_brand
+from perks.campaigns import allocation, service
 from perks.campaigns.export import (
     ANALYST_COLUMNS,
     FULFILMENT_COLUMNS,
@@ -27,7 +27,7 @@ from perks.campaigns.export import (
     safe_cell,
 )
 from perks.models import Account, User
-from tests.conftest import FAST_HASH
+from tests.conftest import FAST_HASH, TEST_PASSWORD
 from tests.test_campaigns import gen_campaign, gen_pool
 
 HOSTILE = {"=cmd|'/c calc'!A1": "=1+2", "+plus": "+SUM(A1)", "-minus": "-2+3", "@at": "@x",
@@ -41,7 +41,7 @@ def _rows(chunks) -> list[dict[str, str]]:
 
 def _approver(session: Session) -> User:
     brand = get_or_create_brand(session=session, name="Brand A")
-    user = create_user(session=session, email="mia@brand-a.example", password="x" * 12,
+    user = create_user(session=session, email="mia@brand-a.example", password=TEST_PASSWORD,
                        brand=brand, role="manager", hash_method=FAST_HASH)
     session.commit()
     return user
@@ -164,7 +164,8 @@ def cli_app(sqlite_url, tmp_path):
     app = make_test_app(sqlite_url, tmp_path)
     with Session(app.extensions["perks_engine"], expire_on_commit=False) as session:
         gen_pool(session)
-        gen_campaign(session)
+        service.refresh(session, gen_campaign(session))  # what creating it through a door does
+        session.commit()
     yield app
     app.extensions["perks_engine"].dispose()
 
