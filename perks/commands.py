@@ -200,7 +200,7 @@ def account_command(handle: str, as_json: bool) -> None:
     click.echo(f"  {summary['description'] or '(no bio)'}")
     click.echo(f"  followers {summary['followers_count']:,} · following "
                f"{summary['friends_count']:,} · posts {summary['statuses_count']:,} · "
-               f"listed {summary['listed_count']:,}")
+               f"listed {_count_text(summary['listed_count'])}")
     click.echo(f"  observed {summary['observed_at']} · consent {summary['consent']['state']}"
                + (" · protected" if summary["protected"] else ""))
     if summary["influence_score"] is None:
@@ -241,6 +241,10 @@ def user_create_command(email: str, brand: str, role: str, as_json: bool) -> Non
         echo_json(created)
     else:
         click.echo(f"Created {created['email']} ({created['role']}) for {created['brand']}")
+
+
+def _count_text(value: int | None) -> str:
+    return "unknown" if value is None else f"{value:,}"
 
 
 def _safe_url(url: str) -> str:

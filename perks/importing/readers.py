@@ -265,7 +265,9 @@ class _JSONStream:
 
 
 def _where(error: json.JSONDecodeError) -> str:
-    return " (the file ends early)" if error.pos >= len(error.doc.rstrip()) - 1 else ""
+    ends_early = (error.pos >= len(error.doc.rstrip()) - 1
+                  or error.msg.startswith("Unterminated string"))
+    return " (the file ends early)" if ends_early else ""
 
 
 def _read_json(source: SourceFile) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
