@@ -60,6 +60,9 @@ _KNOWN = {_key(name): name for name in FIELDS}
 _KNOWN.update({_key(alias): name for name, aliases in ALIASES.items() for alias in aliases})
 
 
+_FIELD_SET = frozenset(FIELDS)
+
+
 class MappingError(ValueError):
     """A --map option names no perks field."""
 
@@ -90,7 +93,7 @@ def _plan(keys: tuple[str, ...], mapping: tuple[tuple[str, str], ...]) -> tuple[
         folded = _key(key)
         if folded in given:
             field, rank = given[folded], 0
-        elif key in _KNOWN.values():
+        elif key in _FIELD_SET:
             field, rank = key, 1
         elif folded in _KNOWN:
             field, rank = _KNOWN[folded], 2
@@ -142,6 +145,8 @@ def _v2_flattened(user: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def looks_like_no_user(user: Mapping[str, Any]) -> bool:
     """True when none of the keys say "user object": the record is of a shape perks lacks."""
+    if any(hint in user for hint in _USER_HINTS):  # the common case, without folding keys
+        return False
     return not any(_KNOWN.get(_key(k)) in _USER_HINTS for k in user)
 
 
