@@ -42,3 +42,17 @@ def test_each_way_of_no_longer_qualifying_is_named(session):
     assert found[ids["flagged"]].startswith("flagged as likely automated (bot probability 0.93")
     assert found[ids["withdrew"]] == "consent withdrawn (opted out)"
     assert found[ids["ruled"]] == "flagged by a rule: follow_back"
+
+
+def test_perks_shortlist_lists_entries_that_need_attention(app, runner):
+    import json
+
+    with Session(app.extensions["perks_engine"], expire_on_commit=False) as session:
+        campaign, ids = gen_approved(session, ["fine", "withdrew"])
+        session.execute(update(Account).where(Account.id == ids["withdrew"])
+                        .values(consent="opted_out"))
+        session.commit()
+    result = runner.invoke(args=["shortlist", campaign.name, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["needs_attention"] == [
+        {"handle": "withdrew", "reason": "consent withdrawn (opted out)"}]
