@@ -79,6 +79,33 @@ class ImportRun(SQLModel, table=True):
     seconds: float | None = None
 
 
+class ImportUndo(SQLModel, table=True):
+    """What a running import changed, so a file that fails half-way can be taken back out:
+    the earlier values of an account it updated (`before`), or a person it created. Accounts
+    it inserted carry its import_run_id. Deleted when the import finishes."""
+
+    __tablename__ = "import_undo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_run_id: int = Field(foreign_key="import_run.id", index=True, ondelete="CASCADE")
+    account_id: int | None = None
+    person_id: int | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ScoreReference(SQLModel, table=True):
+    """The score distribution percentiles are read against, fixed per score version: set by
+    the first `perks score` of a version and moved only by `perks score --recalibrate`."""
+
+    __tablename__ = "score_reference"
+
+    id: int | None = Field(default=None, primary_key=True)
+    score_version: str = Field(max_length=40, index=True)
+    accounts: int  # how many scores the reference was taken from
+    quantiles: list[float] = Field(sa_column=Column(JSON, nullable=False))  # sorted
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Account(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "platform_id", name="uq_account_platform_id"),
@@ -106,6 +133,8 @@ class Account(SQLModel, table=True):
     default_profile_image: bool = False
     geo_enabled: bool = False
     profile_use_background_image: bool | None = None
+    # Counts the source did not carry (stored as 0), e.g. ["favourites_count"] from API v2.
+    unknown_counts: list[str] | None = Field(default=None, sa_column=Column(JSON))
 
     # Provenance: ages and growth rates are measured from observed_at, never from today.
     observed_at: datetime

@@ -32,6 +32,10 @@ def account_summary(session: Session, account: Account) -> dict[str, Any]:
     summary["consent"] = {"state": account.consent, "protected": account.protected,
                           "birth_year": account.birth_year, "is_minor": account.is_minor}
     summary["person_id"] = account.person_id
+    # Counts the imported file did not carry are stored as 0; say so instead of showing 0.
+    summary["unknown_counts"] = account.unknown_counts or []
+    for name in summary["unknown_counts"]:
+        summary[name] = None
     summary["score"] = _score_explained(account)
     summary["score_history"] = [
         {key: value.isoformat() if hasattr(value, "isoformat") else value

@@ -40,9 +40,10 @@ def account_lines(summary: dict[str, Any]) -> list[str]:
              f"id {s['id']}", f"  {s.get('description') or '(no bio)'}", "", "Profile"]
     lines.append(f"  location {_text(s.get('location'))} · language {_text(s.get('lang'))} · "
                  f"url {_text(s.get('url'))} · opened {_when(s.get('created_at'))[:10]}")
-    lines.append(f"  followers {s['followers_count']:,} · following {s['friends_count']:,} · "
-                 f"posts {s['statuses_count']:,} · likes given {s['favourites_count']:,} · "
-                 f"listed {s['listed_count']:,}")
+    lines.append(f"  followers {_count(s['followers_count'])} · following "
+                 f"{_count(s['friends_count'])} · posts {_count(s['statuses_count'])} · "
+                 f"likes given {_count(s['favourites_count'])} · "
+                 f"listed {_count(s['listed_count'])}")
     lines.append("  " + " · ".join(f"{label} {_yes(s.get(key))}" for key, label in FLAGS))
     lines.append(f"  observed {_when(s.get('observed_at'))} UTC, from "
                  f"{_text(s.get('source_file'))}")
@@ -101,3 +102,8 @@ def _bot_lines(s: dict[str, Any]) -> list[str]:
     if s.get("bot_flags"):
         lines.append(f"  rules fired: {', '.join(s['bot_flags'])}")
     return lines
+
+
+def _count(value: int | None) -> str:
+    # A count the imported format did not carry (API v2 has no likes count) is unknown, not 0.
+    return "unknown" if value is None else f"{value:,}"

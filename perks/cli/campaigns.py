@@ -145,9 +145,11 @@ def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
         counts = service.refresh(session, campaign)
         session.commit()
         rows = service.shortlist(session, campaign, per_page=top or 1).items[:top]
+        attention = _attention_rows(session, campaign)
     if as_json:
         echo_json({"campaign": {"id": campaign.id, "name": campaign.name},
-                    "funnel": funnel.as_dict(), "statuses": counts, "shortlist": rows})
+                    "funnel": funnel.as_dict(), "statuses": counts, "shortlist": rows,
+                    "needs_attention": attention})
         return
     click.echo(f"{campaign.name}: {campaign.quantity} perks, bot threshold {threshold:.2f}")
     for stage in funnel.stages:
@@ -157,6 +159,21 @@ def shortlist_command(campaign_ref: str, top: int, as_json: bool) -> None:
     for row in rows:
         click.echo(f"  {row['rank'] or '-':>4} {row['status']:<9} @{row['handle']:<24} "
                    f"relevance {row['relevance'] or 0:.3f}")
+    for row in attention:
+        click.echo(f"  needs attention: @{row['handle']} (approved): {row['reason']}")
+
+
+def _attention_rows(session: Any, campaign: Any) -> list[dict[str, str]]:
+    """Approved entries that no longer qualify (perks.campaigns.attention), by handle."""
+    from sqlalchemy import select
+
+    from perks.campaigns.attention import needs_attention
+    from perks.models import Account
+
+    found = needs_attention(session, campaign)
+    handles = dict(session.execute(select(Account.id, Account.screen_name)
+                                   .where(Account.id.in_(found))).all()) if found else {}
+    return [{"handle": handles[i], "reason": reason} for i, reason in sorted(found.items())]
 
 
 @click.command("export")

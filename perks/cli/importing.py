@@ -12,24 +12,54 @@ from perks.cli.support import echo_json, json_option, prepared_session, progress
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--observed-at", help="When the profiles were seen, for rows that do not say.")
+@click.option("--map", "mappings", multiple=True, metavar="SOURCE=FIELD",
+              help="Read column or key SOURCE as perks field FIELD (repeatable).")
+@click.option("--rejects", type=click.Path(path_type=Path),
+              help="Where rejected rows go: a file (one input) or a folder. Default: beside "
+                   "the input when that folder is writable, else the instance folder.")
 @json_option
 @with_appcontext
-def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bool) -> None:
-    """Import account files (CSV, JSON array or JSON Lines)."""
+def import_command(paths: tuple[Path, ...], observed_at: str | None, mappings: tuple[str, ...],
+                   rejects: Path | None, as_json: bool) -> None:
+    """Import account files (CSV, JSON or JSON Lines) or the supported files in folders.
+
+    Exit status: 0 when every file was imported (some rows may be rejected), 1 when a file
+    failed as a whole (nothing from it stored), 2 for a usage error.
+    """
+    from flask import current_app
+
     from perks.campaigns import service
-    from perks.importing import ImportFormatError, import_file
+    from perks.importing import (
+        ImportFormatError,
+        MappingError,
+        expand_paths,
+        import_file,
+        parse_mapping,
+    )
     from perks.importing.records import RowError, parse_time
 
     try:
         observed = parse_time(observed_at, "--observed-at") if observed_at else None
+        mapping = tuple(parse_mapping(mappings).items())
     except RowError as error:
         raise click.BadParameter(error.reason, param_hint="--observed-at") from None
+    except MappingError as error:
+        raise click.BadParameter(str(error), param_hint="--map") from None
+    files = expand_paths(paths)
+    if rejects is not None and len(files) > 1 and not rejects.is_dir():
+        raise click.BadParameter("with several files, --rejects must be a folder",
+                                 param_hint="--rejects")
+    instance = Path(current_app.instance_path)
     results, failures = [], []
     with prepared_session() as session:
-        for path in paths:
+        for path in files:
+            target = rejects / f"{path.name}.rejects.csv" if rejects and rejects.is_dir() \
+                else rejects
             try:
                 with progress(path.name) as update:
-                    result = import_file(session, path, observed_at=observed, progress=update)
+                    result = import_file(session, path, observed_at=observed, mapping=mapping,
+                                         rejects_path=target, fallback_dir=instance,
+                                         progress=update)
             except (ImportFormatError, OSError) as error:
                 failures.append({"source": str(path), "error": str(error)})
                 click.echo(f"error: {error} (nothing from this file was stored)", err=True)
@@ -41,6 +71,9 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, as_json: bo
             # Updated profiles (consent, protection, person links) change who qualifies.
             service.refresh_campaigns(session)
             session.commit()
+    if not files:
+        failures.append({"source": ", ".join(map(str, paths)), "error": "no files to import"})
+        click.echo("error: no CSV, JSON or JSON Lines files found", err=True)
     if as_json:
         echo_json({"files": [_result_dict(r) for r in results], "failed": failures})
     else:

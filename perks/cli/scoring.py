@@ -15,9 +15,12 @@ if TYPE_CHECKING:
 @click.command("score")
 @click.option("--chunk-size", default=20_000, show_default=True, type=click.IntRange(100, 500_000),
               help="Accounts read and written per transaction.")
+@click.option("--recalibrate", is_flag=True,
+              help="Take a new percentile reference from the pool as it is now and report "
+                   "how far percentiles moved (otherwise the score version's reference holds).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @with_appcontext
-def score_command(chunk_size: int, as_json: bool) -> None:
+def score_command(chunk_size: int, recalibrate: bool, as_json: bool) -> None:
     """Recompute influence, percentiles, topics and bot probabilities for the whole pool."""
     from sqlalchemy import func, select
 
@@ -33,7 +36,7 @@ def score_command(chunk_size: int, as_json: bool) -> None:
         total = session.execute(select(func.count()).select_from(Account)).scalar_one()
         with progress("scoring", total=total, unit=" accounts") as update:
             summary = score_pool(session, chunk_size=chunk_size, progress=update,
-                                 detector=detector)
+                                 detector=detector, recalibrate=recalibrate)
         # New scores, topics and flags change every shortlist: rebuild them (decisions kept).
         service.refresh_campaigns(session)
         session.commit()
@@ -66,6 +69,7 @@ def summary_lines(summary: "ScoreSummary") -> list[str]:
         lines.append(f"  recalibrated from version {previous}: {summary.snapshots:,} old scores "
                      f"kept as snapshots, {summary.moved_over_10:,} moved by more than 10 "
                      f"points, rank correlation {correlation}")
+    lines += _reference_lines(summary.percentile_reference)
     lines.append("  confidence: " + ", ".join(
         f"{state} {count:,}" for state, count in summary.confidence.items()))
     lines.append(f"  topics: {summary.topics_inferred:,} inferred for "
@@ -78,6 +82,30 @@ def summary_lines(summary: "ScoreSummary") -> list[str]:
                      f"{summary.bot_model_version})")
     else:
         lines.append(f"  bots: {summary.bots}; bot probabilities left as they were")
+    return lines
+
+
+def _reference_lines(reference: dict[str, Any] | None) -> list[str]:
+    from perks.scoring.percentiles import SMALL_REFERENCE
+
+    if reference is None:
+        return ["  percentiles: none (empty pool)"]
+    size = f"{reference['reference_accounts']:,} accounts, {reference['reference_created_at'][:10]}"
+    if reference["action"] == "kept":
+        line = f"  percentiles: read against the reference of {size} (unchanged)"
+    elif reference["action"] == "set":
+        line = f"  percentiles: reference set from this pool ({size}); it holds until " \
+               "`perks score --recalibrate`"
+    else:
+        line = (f"  percentiles recalibrated: new reference of {size} (was "
+                f"{reference['previous_accounts']:,}); {reference['moved_over_10']:,} accounts' "
+                f"percentile moved by more than 10 points, the largest by "
+                f"{reference['largest_move']:.1f}")
+    lines = [line]
+    if reference["reference_accounts"] < SMALL_REFERENCE and reference["action"] != "recalibrated":
+        lines.append("  note: a reference of fewer than "
+                     f"{SMALL_REFERENCE:,} accounts is coarse; run `perks score --recalibrate` "
+                     "once the pool is imported")
     return lines
 
 

@@ -9,14 +9,25 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from perks.importing.shapes import (
+    HugeNumber,
+    canonical,
+    describe_keys,
+    looks_like_no_user,
+    unwrap,
+)
 from perks.models import ACTIVITY_FIELDS, CONSENT_STATES
 from perks.platforms import canonical_platform
 
 COUNT_FIELDS = ("followers_count", "friends_count", "statuses_count", "favourites_count",
                 "listed_count")
+# Counts some formats do not carry (API v2 had no likes count for years, many CSVs have no
+# lists column): missing is stored as 0 and listed in `unknown_counts`, not a reject.
+OPTIONAL_COUNTS = ("favourites_count", "listed_count")
+FUTURE_TOLERANCE = timedelta(days=1)  # clocks and zones differ; a day ahead is an error
 FLAG_FIELDS = ("verified", "protected", "default_profile", "default_profile_image", "geo_enabled")
 # Field name -> longest text accepted; longer is a reject, not a silent cut.
 TEXT_LIMITS = {"name": 200, "description": 5000, "location": 300, "lang": 40, "url": 1000,
@@ -84,11 +95,18 @@ def parse_int(value: Any, field: str, *, minimum: int = 0, maximum: int = 10**12
         return None
     if isinstance(value, bool):
         raise RowError(field, f"expected a whole number, got {_show(value)}")
+    if isinstance(value, HugeNumber):
+        raise RowError(field, f"a number of {len(value):,} digits is no count or id")
     if isinstance(value, int):
         number = value
     else:
+        text = str(value).strip()
+        if not text.isascii():  # float() reads '١٢' and '１２'; a count in such digits is a typo
+            raise RowError(field, f"expected a whole number in ASCII digits, got {_show(value)}")
+        if len(text) > 40:
+            raise RowError(field, f"expected a whole number, got {len(text):,} characters")
         try:
-            number_f = float(str(value).strip())
+            number_f = float(text)
         except ValueError:
             raise RowError(field, f"expected a whole number, got {_show(value)}") from None
         if not number_f.is_integer():
@@ -105,7 +123,7 @@ def parse_float(value: Any, field: str, *, minimum: float = 0.0,
         return value  # the common case; NaN, infinities and bad values take the long way
     if is_missing(value):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool | HugeNumber) or (isinstance(value, str) and not value.isascii()):
         raise RowError(field, f"expected a number, got {_show(value)}")
     try:
         number = float(value)
@@ -145,12 +163,13 @@ def _parse_twitter_time(text: str) -> datetime:
 
 
 def parse_text(value: Any, field: str) -> str | None:
-    if value is None or (isinstance(value, str) and value.strip().upper() == "NULL"):
+    if is_missing(value):
         return None
     if isinstance(value, dict | list):
         raise RowError(field, "expected text, got a nested object")
     # Real bios carry stray NUL bytes (one in cresci-2015 E13); PostgreSQL cannot store them.
-    text = str(value).replace("\x00", "")
+    # Research exports pad every string with a space; the padding is not part of the text.
+    text = str(value).replace("\x00", "").strip()
     if len(text) > TEXT_LIMITS[field]:
         raise RowError(field, f"{len(text)} characters, at most {TEXT_LIMITS[field]} allowed")
     return text or None
@@ -195,24 +214,35 @@ def _required(value: Any, field: str) -> Any:
     return value
 
 
-def _extract_user(raw: Mapping[str, Any]) -> tuple[Mapping[str, Any], datetime | None, str | None]:
+def _extract_user(raw: Mapping[str, Any], mapping: tuple[tuple[str, str], ...]) -> tuple[
+        Mapping[str, Any], datetime | None, str | None]:
     """A tweet object carries the account in `user`; its time is when the profile was seen."""
-    user = raw.get("user")
-    if not isinstance(user, Mapping):
-        return raw, None, None
-    tweet_time = parse_time(raw.get("created_at"), "created_at")
-    text = raw.get("full_text") or raw.get("text")
+    user, tweet = unwrap(raw)
+    user = canonical(user, mapping)
+    if tweet is None:
+        return user, None, None
+    tweet_time = parse_time(tweet.get("created_at"), "created_at")
+    text = tweet.get("full_text") or tweet.get("text")
     return user, tweet_time, text if isinstance(text, str) else None
 
 
-def normalize_record(raw: Mapping[str, Any], *, default_observed_at: datetime) -> dict[str, Any]:
+def normalize_record(raw: Mapping[str, Any], *, default_observed_at: datetime,
+                     mapping: tuple[tuple[str, str], ...] = (),
+                     now: datetime | None = None) -> dict[str, Any]:
     """Clean Account values from one raw record, or raise RowError naming the field.
 
+    `mapping` holds (folded source name, field) pairs from --map (shapes.parse_mapping).
     The result holds Account columns plus `topics` (slug -> weight or None) and `person_key`.
+    An observation more than a day after `now` (default: the clock) is a reject: it would
+    make every later, real observation of the account look older and be ignored.
     """
     if not isinstance(raw, Mapping):
         raise RowError("record", f"expected an object, got {type(raw).__name__}")
-    user, tweet_time, tweet_text = _extract_user(raw)
+    user, tweet_time, tweet_text = _extract_user(raw, mapping)
+    if looks_like_no_user(user):
+        raise RowError("record", f"elements have keys {describe_keys(raw)}: no user object "
+                       "found (a Twitter v1.1 or v2 user, a tweet with `user`, a wrapper with "
+                       "`profile`); see Import formats in the README")
     get = user.get
     out: dict[str, Any] = {}
 
@@ -236,8 +266,14 @@ def normalize_record(raw: Mapping[str, Any], *, default_observed_at: datetime) -
         out[field] = parse_text(get(field), field)
     post_text = get("post_text") or tweet_text
     out["post_text"] = parse_text(post_text, "post_text")
+    unknown = []
     for field in COUNT_FIELDS:
-        out[field] = _required(parse_int(get(field), field), field)
+        count = parse_int(get(field), field)
+        if count is None and field in OPTIONAL_COUNTS:
+            unknown.append(field)
+            count = 0
+        out[field] = _required(count, field)
+    out["unknown_counts"] = unknown or None
     for field in FLAG_FIELDS:
         out[field] = bool(parse_bool(get(field), field))
     out["profile_use_background_image"] = parse_bool(
@@ -247,6 +283,11 @@ def normalize_record(raw: Mapping[str, Any], *, default_observed_at: datetime) -
     observed = [parse_time(get(f), f) for f in OBSERVED_AT_FIELDS[:3]]
     observed += [tweet_time, parse_time(get("timestamp"), "timestamp")]
     out["observed_at"] = next((t for t in observed if t is not None), default_observed_at)
+    if out["observed_at"] > (now or datetime.now(UTC)) + FUTURE_TOLERANCE:
+        source = next((f for f, t in zip((*OBSERVED_AT_FIELDS[:3], "created_at", "timestamp"),
+                                         observed, strict=True) if t is not None), "observed_at")
+        raise RowError(source, f"{out['observed_at']:%Y-%m-%d %H:%M} UTC is more than a day "
+                       "in the future")
     if out["created_at"] and out["created_at"] > out["observed_at"]:
         raise RowError("created_at", "is after the time the profile was observed")
 

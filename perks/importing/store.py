@@ -1,26 +1,33 @@
 """Write clean records into the account store.
 
 Upsert by (platform, id): a new account is inserted, a newer (or equally new) observation of a
-stored account replaces it, an older one is counted as unchanged. Rows are written in batches
-of `BATCH_SIZE` with executemany, all inside one transaction per file, so a file that breaks
-half-way leaves the database exactly as it was.
+stored account replaces it, an older one is counted as unchanged.
+
+Rows are written in batches of `BATCH_SIZE`, each batch its own short transaction, so an import
+never holds SQLite's write lock for more than a batch (other writers wait a fraction of a
+second, readers never). A file that breaks half-way still leaves the database as it was: each
+batch records in `import_undo` what it changed (the earlier values of updated accounts, the
+people it created; inserted accounts carry the run's id), and `undo_import` takes it all back
+out. The undo record is dropped when the file is done.
 """
 
 import csv
+import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import DateTime, delete, insert, select, text, update
 from sqlmodel import Session
 
 from perks.accounts import topic_ids_by_slug
 from perks.importing.readers import BadLine, ImportFormatError, open_source, read_records
 from perks.importing.records import RowError, normalize_record
-from perks.models import Account, AccountTopic, ImportRun, Person, utcnow
+from perks.models import Account, AccountTopic, ImportRun, ImportUndo, Person, utcnow
 from perks.privacy.minors import probable_minor
 from perks.privacy.suppression import SuppressionIndex
 from perks.topics import unknown_slugs_message
@@ -28,8 +35,8 @@ from perks.topics import unknown_slugs_message
 BATCH_SIZE = 2000
 ANALYZE_AT_BATCHES = {5, 25, 125, 625}  # 10k, 50k, 250k, 1.25M rows
 REJECT_COLUMNS = ("line", "field", "reason")
-
-
+ACCOUNT = Account.__table__
+_UNDO_CHUNK = 2000
 @dataclass
 class ImportResult:
     source: str
@@ -74,16 +81,36 @@ class RejectsFile:
         return str(self.path)
 
 
+def default_rejects_path(path: Path, fallback_dir: Path | None) -> Path:
+    """`<file>.rejects.csv` beside the input when that folder is writable, else in
+    `fallback_dir` (the instance folder): an import never writes into a system folder."""
+    name = path.name + ".rejects.csv"
+    folder = path.resolve().parent
+    if fallback_dir is None or os.access(folder, os.W_OK):
+        return folder / name
+    return fallback_dir / name
+
+
 def import_file(session: Session, path: Path, *, observed_at: datetime | None = None,
-                rejects_path: Path | None = None,
+                rejects_path: Path | None = None, fallback_dir: Path | None = None,
+                mapping: tuple[tuple[str, str], ...] = (),
                 progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Import one file; raise ImportFormatError (storing nothing) if it cannot be read whole."""
+    """Import one file; raise ImportFormatError (storing nothing) if it cannot be read whole
+    or none of its records could be stored. Rejects go to `rejects_path`, by default
+    default_rejects_path(path, fallback_dir); they are written even when the file fails."""
     source = open_source(path)
-    rejects = RejectsFile(rejects_path or path.with_name(path.name + ".rejects.csv"))
+    rejects = RejectsFile(rejects_path or default_rejects_path(path, fallback_dir))
     try:
         result = import_records(session, read_records(source), source_name=str(path),
                                 observed_at=observed_at, on_reject=rejects.write,
-                                progress=progress, file_format=source.file_format)
+                                progress=progress, file_format=source.file_format,
+                                mapping=mapping)
+    except ImportFormatError as error:
+        written = rejects.close()
+        if written:
+            raise ImportFormatError(f"{error}; rejected rows, with line and reason: "
+                                    f"{written}") from None
+        raise
     finally:
         written = rejects.close()
     result.rejects_path = written
@@ -95,27 +122,34 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
                    observed_at: datetime | None = None,
                    on_reject: Callable[[int, str, str], None] | None = None,
                    progress: Callable[[int], None] | None = None,
-                   file_format: str = "") -> ImportResult:
-    """Validate and upsert (line, raw record) pairs in one transaction; commit at the end.
+                   file_format: str = "",
+                   mapping: tuple[tuple[str, str], ...] = ()) -> ImportResult:
+    """Validate and upsert (line, raw record) pairs, committing batch by batch.
 
     Rows on the suppression list are counted in `suppressed` and never stored; every stored
-    row gets `probable_minor` from its bio (perks.privacy).
+    row gets `probable_minor` from its bio (perks.privacy). When the records cannot be read
+    to the end, or not one of them could be stored, everything written is undone and
+    ImportFormatError says why.
     """
     started = time.perf_counter()
     default_observed_at = observed_at or utcnow()
+    now = datetime.now(UTC)
     result = ImportResult(source=source_name, file_format=file_format)
     run = ImportRun(source_file=source_name, file_format=file_format)
     session.add(run)
-    session.flush()
+    session.commit()  # the run must exist before a batch's undo rows point at it
     writer = _BatchWriter(session, run_id=run.id, source_name=source_name, result=result)
     suppression = SuppressionIndex.load(session)
     defaulted_observation = 0
+    reasons: Counter[str] = Counter()
+    first_reject: tuple[int, str, str] | None = None
     try:
         for line, raw in records:
             try:
                 if isinstance(raw, BadLine):
                     raise RowError(raw.field, raw.reason)
-                record = normalize_record(raw, default_observed_at=default_observed_at)
+                record = normalize_record(raw, default_observed_at=default_observed_at,
+                                          mapping=mapping, now=now)
                 suppressed = suppression.matches(record)
                 if not suppressed:
                     writer.check_topics(record)
@@ -124,6 +158,8 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
                     result.suppressed += 1
                 else:
                     result.rejected += 1
+                    reasons[f"{error.field}: {error.reason}"[:120]] += 1
+                    first_reject = first_reject or (line, error.field, error.reason)
                     if on_reject:
                         on_reject(line, error.field, error.reason)
             else:
@@ -137,9 +173,11 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
             if progress:
                 progress(1)
         writer.flush()
-    except ImportFormatError as error:
+        _check_something_stored(result, first_reject, reasons)
+    except BaseException as error:  # a format error, or an interrupt: take the file back out
         session.rollback()
-        _record_failed_run(session, source_name, file_format, str(error))
+        undo_import(session, run.id)
+        _mark_failed(session, run, str(error) or type(error).__name__)
         raise
     if defaulted_observation and observed_at is None:
         result.warnings.append(
@@ -149,15 +187,91 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     for name in ("imported", "updated", "unchanged", "rejected", "suppressed"):
         setattr(run, name, getattr(result, name))
     run.status, run.finished_at, run.seconds = "done", utcnow(), result.seconds
+    session.add(run)
     session.commit()
+    _drop_undo(session, run.id)
     result.import_run_id = run.id
     return result
 
 
-def _record_failed_run(session: Session, source_name: str, file_format: str, error: str) -> None:
-    session.add(ImportRun(source_file=source_name, file_format=file_format, status="failed",
-                          error=error[:2000], finished_at=utcnow()))
+def _check_something_stored(result: ImportResult, first_reject: tuple[int, str, str] | None,
+                            reasons: Counter[str]) -> None:
+    """A file none of whose records could be stored fails as a whole, saying why."""
+    if result.imported or result.updated or result.unchanged or result.suppressed:
+        return
+    if first_reject is None:
+        raise ImportFormatError(f"{result.source}: the file holds no account records")
+    line, field_name, reason = first_reject
+    first = f"{field_name}: {reason}"[:120]
+    others = "; ".join(f"{text} ({count:,})" for text, count in reasons.most_common(3)
+                       if text != first)
+    raise ImportFormatError(
+        f"{result.source}: none of its {result.rejected:,} records could be stored; line "
+        f"{line}: {field_name}: {reason}"
+        + (f" ({reasons[first]:,} records alike)" if reasons[first] > 1 else "")
+        + (f"; also {others}" if others else ""))
+
+
+def _mark_failed(session: Session, run: ImportRun, error: str) -> None:
+    run.status, run.error, run.finished_at = "failed", error[:2000], utcnow()
+    session.add(run)
     session.commit()
+
+
+def undo_import(session: Session, run_id: int | None) -> None:
+    """Take back out what import run `run_id` wrote: restore the accounts it updated, delete
+    the accounts and people it created. In short transactions, like the import itself."""
+    undo = ImportUndo.__table__
+    datetimes = {c.name for c in ACCOUNT.c if _is_datetime(c.type)}
+    last = 0
+    while True:
+        rows = session.execute(
+            select(undo.c.id, undo.c.account_id, undo.c.before)
+            .where(undo.c.import_run_id == run_id, undo.c.id > last, undo.c.account_id.is_not(None))
+            .order_by(undo.c.id).limit(_UNDO_CHUNK)).all()
+        if not rows:
+            break
+        last = rows[-1].id
+        for _id, account_id, before in rows:
+            values = {k: (datetime.fromisoformat(v) if k in datetimes and v else v)
+                      for k, v in before.items() if k != "topics"}
+            session.execute(update(ACCOUNT).where(ACCOUNT.c.id == account_id).values(values))
+            if before.get("topics") is not None:
+                session.execute(delete(AccountTopic).where(
+                    AccountTopic.account_id == account_id, AccountTopic.source == "imported"))
+                if before["topics"]:
+                    session.execute(insert(AccountTopic), [
+                        {"account_id": account_id, "topic_id": t, "weight": w,
+                         "source": "imported", "evidence": e} for t, w, e in before["topics"]])
+        session.commit()
+    while True:
+        ids = session.execute(select(ACCOUNT.c.id).where(ACCOUNT.c.import_run_id == run_id)
+                              .limit(_UNDO_CHUNK)).scalars().all()
+        if not ids:
+            break
+        session.execute(delete(ACCOUNT).where(ACCOUNT.c.id.in_(ids)))
+        session.commit()
+    people = session.execute(select(undo.c.person_id).where(
+        undo.c.import_run_id == run_id, undo.c.person_id.is_not(None))).scalars().all()
+    for start in range(0, len(people), _UNDO_CHUNK):
+        session.execute(delete(Person).where(Person.id.in_(people[start:start + _UNDO_CHUNK])))
+        session.commit()
+    _drop_undo(session, run_id)
+
+
+def _is_datetime(column_type: Any) -> bool:
+    return isinstance(getattr(column_type, "impl_instance", column_type), DateTime)
+
+
+def _drop_undo(session: Session, run_id: int | None) -> None:
+    undo = ImportUndo.__table__
+    while True:
+        ids = session.execute(select(undo.c.id).where(undo.c.import_run_id == run_id)
+                              .limit(5 * _UNDO_CHUNK)).scalars().all()
+        if not ids:
+            return
+        session.execute(delete(undo).where(undo.c.id.in_(ids)))
+        session.commit()
 
 
 def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -241,10 +355,36 @@ class _BatchWriter:
         if inserts:
             _insert_rows(self.session, inserts)
         if updates:
+            self._keep_for_undo(updates, [r for r in batch if r["topics"]])
             self.session.execute(update(Account), updates)
         self.result.imported += len(inserts)
         self.result.updated += len(updates)
         self._replace_imported_topics([r for r in batch if r["topics"]])
+        self.session.commit()  # one short transaction per batch: the write lock is let go
+
+    def _keep_for_undo(self, updates: list[dict[str, Any]],
+                       with_topics: list[dict[str, Any]]) -> None:
+        """Record the values the update will overwrite (and imported topics it replaces)."""
+        names = [n for n in updates[0] if n != "id"]
+        ids = [row["id"] for row in updates]
+        old = {row[0]: row[1:] for row in self.session.execute(
+            select(ACCOUNT.c.id, *[ACCOUNT.c[n] for n in names]).where(ACCOUNT.c.id.in_(ids)))}
+        replaced = {(r["platform"], r["platform_id"]) for r in with_topics}
+        topics: dict[int, list[Any]] = {}
+        if replaced:
+            topics = {row["id"]: [] for row in updates
+                      if (row["platform"], row["platform_id"]) in replaced}
+            for account_id, topic_id, weight, evidence in self.session.execute(
+                    select(AccountTopic.account_id, AccountTopic.topic_id, AccountTopic.weight,
+                           AccountTopic.evidence).where(AccountTopic.account_id.in_(topics),
+                                                        AccountTopic.source == "imported")):
+                topics[account_id].append([topic_id, weight, evidence])
+        self.session.execute(insert(ImportUndo), [
+            {"import_run_id": self.run_id, "account_id": account_id,
+             "before": {**{n: (v.isoformat() if isinstance(v, datetime) else v)
+                           for n, v in zip(names, values, strict=True)},
+                        "topics": topics.get(account_id)}}
+            for account_id, values in old.items()])
 
     def _stored(self, batch: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, datetime]]:
         stored = {}
@@ -264,7 +404,10 @@ class _BatchWriter:
         missing = [{"key": key, "created_at": utcnow()} for key in keys - known.keys()]
         if missing:
             self.session.execute(insert(Person), missing)
+            created = {m["key"] for m in missing}
             known = dict(self.session.execute(query).all())
+            self.session.execute(insert(ImportUndo), [
+                {"import_run_id": self.run_id, "person_id": known[key]} for key in created])
         return known
 
     def _replace_imported_topics(self, records: list[dict[str, Any]]) -> None:

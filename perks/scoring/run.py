@@ -39,6 +39,7 @@ from perks.accounts import sync_topics, topic_ids_by_slug
 from perks.models import Account, ScoreSnapshot, utcnow
 from perks.scoring import influence
 from perks.scoring.influence import CONFIDENCE_STATES, InfluenceInputs, score_influence
+from perks.scoring.percentiles import Reference, calibrate
 from perks.scoring.topic_rows import (
     PreserialisedJSON,
     record_taxonomy,
@@ -72,6 +73,10 @@ class ScoreSummary:
     bot_model_version: str | None = None
     bots_flagged: int | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # The percentile reference: action kept/set/recalibrated, reference_accounts,
+    # reference_created_at and, on recalibration, previous_accounts, moved_over_10,
+    # largest_move (perks.scoring.percentiles.Calibration as plain values).
+    percentile_reference: dict[str, Any] | None = None
 
     @property
     def accounts_per_second(self) -> float:
@@ -92,7 +97,7 @@ def load_detector() -> tuple[Any | None, str]:
 
 def score_pool(session: Session, *, chunk_size: int = 20_000,
                progress: Callable[[int], None] | None = None,
-               detector: Any | None = None) -> ScoreSummary:
+               detector: Any | None = None, recalibrate: bool = False) -> ScoreSummary:
     """Recompute influence, percentile, confidence, inferred topics and (with a detector) bot
     probabilities for every account; commit per chunk and return a summary.
 
@@ -100,6 +105,10 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
     inferred topic the import already gave is skipped. Without `detector` the bot columns are
     left as they are and `summary.bots` says so. `progress(n)` is called after each written
     chunk with its number of accounts.
+
+    Percentiles are read against the score version's stored reference distribution
+    (perks.scoring.percentiles), set by the version's first run; `recalibrate` replaces it
+    with this pool's distribution and the summary reports how far percentiles moved.
     """
     started = time.perf_counter()
     version = influence.SCORE_VERSION
@@ -111,6 +120,11 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
     age = _age_days(session)
     pool = _first_pass(session, age, chunk_size, summary)
     summary.accounts = len(pool)
+    reference, calibration = calibrate(session, version, pool, recalibrate=recalibrate)
+    if calibration is not None:
+        summary.percentile_reference = {
+            key: (value.isoformat() if isinstance(value, datetime) else value)
+            for key, value in vars(calibration).items()}
     inferrer = TopicInferrer()
     sync_topics(session, inferrer.taxonomy)
     topic_ids = topic_ids_by_slug(session)
@@ -125,7 +139,7 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
             break
         first_id, last_id = rows[0].id, rows[-1].id
         summary.snapshots += _snapshot(session, first_id, last_id, version, scored_at)
-        values = _score_chunk(rows, pool, version, scored_at, summary)
+        values = _score_chunk(rows, reference, version, scored_at, summary)
         if detector is not None:
             _assess_bots(detector, rows, values, summary)
         clock = time.perf_counter()
@@ -223,7 +237,7 @@ _NOT_FOR_DETECTOR = {
     "posts_per_day", "description", "post_text",  # already selected
     "influence_score", "influence_percentile", "score_components", "score_version",
     "score_confidence", "bot_probability", "bot_reasons", "bot_model_version", "bot_flags",
-    "scored_at",
+    "scored_at", "unknown_counts",
     "first_imported_at", "updated_at", "source_file", "import_run_id",
 }
 
@@ -244,11 +258,12 @@ def _snapshot(session: Session, first_id: int, last_id: int, version: str,
     return len(kept.all())
 
 
-def _score_chunk(rows: list[Any], pool: np.ndarray, version: str, scored_at: datetime,
-                 summary: ScoreSummary) -> list[dict[str, Any]]:
+def _score_chunk(rows: list[Any], reference: Reference | None, version: str,
+                 scored_at: datetime, summary: ScoreSummary) -> list[dict[str, Any]]:
     clock = time.perf_counter()
     scores = score_influence(_inputs(rows))
-    percentiles = influence.percentile_ranks(scores.score, pool)
+    percentiles = (reference.percentiles(scores.score) if reference is not None
+                   else np.full(len(rows), np.nan))
     confidence = scores.confidence()
     for state in confidence:
         summary.confidence[state] += 1
