@@ -1,9 +1,9 @@
 """Approved entries that stop qualifying are named with the reason (perks.campaigns.attention)."""
 
-from perks.users import get_or_create_brand
 from sqlalchemy import update
 from sqlmodel import Session
 
+from perks.auth.users import get_or_create_brand
 from perks.campaigns.attention import needs_attention
 from perks.importing import import_records
 from perks.models import Account, Campaign, ShortlistEntry
@@ -11,7 +11,8 @@ from perks.models import Account, Campaign, ShortlistEntry
 
 def gen_approved(session: Session, handles: list[str]) -> tuple[Campaign, dict[str, int]]:
     rows = [{"id": i, "screen_name": h, "followers_count": 1000, "friends_count": 1,
-             "statuses_count": 1} for i, h in enumerate(handles, start=1)]
+             "statuses_count": 1, "topics": {"coffee": 0.9}}
+            for i, h in enumerate(handles, start=1)]
     import_records(session, enumerate(rows, 1), source_name="t")
     brand = get_or_create_brand(session=session, name="Brand A")
     campaign = Campaign(brand_id=brand.id, name="c", topics=["coffee"], score_min=30,
@@ -38,10 +39,11 @@ def test_each_way_of_no_longer_qualifying_is_named(session):
     session.commit()
     found = needs_attention(session, campaign)
     assert set(found) == {ids[h] for h in changes}
-    assert found[ids["jumped"]] == "percentile 98.2 is outside the campaign's 30–95"
-    assert found[ids["flagged"]].startswith("flagged as likely automated (bot probability 0.93")
-    assert found[ids["withdrew"]] == "consent withdrawn (opted out)"
-    assert found[ids["ruled"]] == "flagged by a rule: follow_back"
+    # The campaign rules' own words (perks.campaigns.rules), as why-not gives them.
+    assert found[ids["jumped"]] == "percentile 98.2, campaign needs 30–95"
+    assert found[ids["flagged"]].startswith("bot probability 0.93, campaign allows < 0.50")
+    assert found[ids["withdrew"]] == "opted out: perks never shortlists people who said no"
+    assert found[ids["ruled"]].startswith("flagged by a rule")
 
 
 def test_perks_shortlist_lists_entries_that_need_attention(app, runner):
@@ -55,4 +57,4 @@ def test_perks_shortlist_lists_entries_that_need_attention(app, runner):
     result = runner.invoke(args=["shortlist", campaign.name, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["needs_attention"] == [
-        {"handle": "withdrew", "reason": "consent withdrawn (opted out)"}]
+        {"handle": "withdrew", "reason": "opted out: perks never shortlists people who said no"}]

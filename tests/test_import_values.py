@@ -154,8 +154,8 @@ def test_another_connection_can_write_while_a_big_import_runs(sqlite_url, tmp_pa
     try:
         while not done.is_set() and writes < 20:
             with other:  # each write must get the lock within the 2 s busy timeout
-                other.execute("INSERT INTO login_failure (key_hash, at) VALUES (?, ?)",
-                              ("k" * 64, datetime.now(UTC).isoformat()))
+                other.execute("INSERT INTO brand (name, created_at) VALUES (?, ?)",
+                              (f"writer {writes}", datetime.now(UTC).isoformat()))
             writes += 1
             assert other.execute("SELECT count(*) FROM account").fetchone()[0] >= 0
     finally:

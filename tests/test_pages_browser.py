@@ -125,8 +125,8 @@ def test_topic_chooser_preview_and_why_not_anchor(served, browser):
     page.click("form.search button")
     page.wait_for_load_state()
     assert page.url.endswith("#why-not")
-    assert page.locator("p.why-not").is_visible()
-    answer_top = page.locator("p.why-not").evaluate("e => e.getBoundingClientRect().top")
+    assert page.locator(".why-not").is_visible()
+    answer_top = page.locator(".why-not").evaluate("e => e.getBoundingClientRect().top")
     assert 0 <= answer_top < 900  # the answer is on screen, not 1,000 px down
 
     page.locator(".bulk-bar button[value=approve]").click()  # nothing ticked

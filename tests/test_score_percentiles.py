@@ -5,11 +5,11 @@ import os
 
 import numpy as np
 import pytest
-from perks.demo_pool import generate_accounts
 from sqlalchemy import select
 from sqlmodel import Session
 
 from perks.demo import demo_observed_at
+from perks.demo.pool import generate_accounts
 from perks.importing import import_records
 from perks.models import Account, ScoreReference
 from perks.scoring import score_pool
@@ -77,7 +77,7 @@ def test_importing_17000_bots_moves_no_earlier_percentile(engine_session):
 
 
 def test_only_recalibrating_moves_percentiles_and_it_reports_the_shift(engine_session):
-    from perks.scoring.commands import summary_lines
+    from perks.cli.scoring import summary_lines
 
     session = engine_session
     observed = demo_observed_at()

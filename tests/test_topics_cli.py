@@ -120,8 +120,9 @@ def test_unknown_slug_gets_did_you_mean_from_the_cli_and_the_api(app, runner, ty
 def test_import_of_an_unknown_topic_slug_suggests_one(app, engine):
     reasons = []
     with Session(engine) as session:
+        good = dict(gen_records()[0], id=8, screen_name="fine")
         record = dict(gen_records()[0], id=9, screen_name="typo", topics={"cofee": 0.9})
-        result = import_records(session, enumerate([record], 1), source_name="t",
+        result = import_records(session, enumerate([good, record], 1), source_name="t",
                                 on_reject=lambda line, field, reason: reasons.append(reason))
     assert result.rejected == 1
     assert "cofee (did you mean coffee?)" in reasons[0]
