@@ -130,7 +130,7 @@ def decide(session: Session, campaign: Campaign, action: str, account_ids: list[
     """Approve or drop shortlist entries (recording who); AllocationError when the shortlist
     cannot take it."""
     if not account_ids:
-        raise allocation.AllocationError(f"select at least one account to {action}")
+        raise allocation.AllocationError(f"Select at least one account to {action}.")
     if action == "approve":
         return allocation.approve(session, campaign, account_ids, user_id=user_id)
     if action == "drop":
