@@ -58,3 +58,18 @@ def test_perks_shortlist_lists_entries_that_need_attention(app, runner):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["needs_attention"] == [
         {"handle": "withdrew", "reason": "opted out: perks never shortlists people who said no"}]
+
+
+def test_the_export_and_the_campaign_page_show_entries_that_need_attention(app, client, auth):
+    from perks.campaigns import service
+
+    with Session(app.extensions["perks_engine"], expire_on_commit=False) as session:
+        campaign, ids = gen_approved(session, ["fine", "withdrew"])
+        session.execute(update(Account).where(Account.id == ids["withdrew"])
+                        .values(influence_percentile=98.0))
+        session.commit()
+        text = "".join(service.export(session, campaign).chunks)
+    assert "approved, needs attention: percentile 98, campaign needs 30–95" in text
+    auth.login()
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "needs attention:" in page and "percentile 98, campaign needs 30–95" in page

@@ -35,6 +35,7 @@ from sqlmodel import Session
 from perks.campaigns import rules
 from perks.campaigns.allocation import account as account_table
 from perks.campaigns.allocation import entries_query, entry
+from perks.campaigns.attention import needs_attention
 from perks.models import AccountTopic, Campaign, ReviewDecision, Topic, User
 
 KINDS = ("approved", "all", "analyst")
@@ -131,8 +132,11 @@ def _approved_at(row: Any) -> str:
 
 def _line(row: Any, campaign: Campaign, kind: str, extra: Mapping[str, dict[int, str]]) -> list:
     approved = row.status == "approved"
+    status = row.status
+    if row.account_id in extra["attention"]:  # approved, but no longer qualifies: say why
+        status = f"{row.status}, needs attention: {extra['attention'][row.account_id]}"
     cells = [campaign.name, campaign.perk_description, row.screen_name, row.name or "",
-             row.platform, profile_url(row.platform, row.screen_name, row.url), row.status,
+             row.platform, profile_url(row.platform, row.screen_name, row.url), status,
              (row.decided_by_email or "") if approved else "", _approved_at(row)]
     if kind == "analyst":
         cells += [row.rank if row.rank is not None else "", _round(row.relevance, 4),
@@ -165,13 +169,16 @@ def export_csv(session: Session, campaign: Campaign, *, kind: str = "approved",
                           users.c.email.label("decided_by_email")))
     if campaign.export_bio_location:
         query = query.add_columns(account_table.c.description, account_table.c.location)
+    # Approved entries that stopped qualifying (few: at most the perk quantity), read first.
+    attention = needs_attention(session, campaign)
     result = session.execute(query.execution_options(yield_per=chunk_rows))
     for chunk in result.partitions(chunk_rows):
-        extra: dict[str, dict[int, str]] = {"topics": {}, "decisions": {}}
+        extra: dict[str, dict[int, str]] = {"topics": {}, "decisions": {},
+                                            "attention": attention}
         if kind == "analyst":
             ids = [row.account_id for row in chunk]
-            extra = {"topics": _topics_by_account(session, ids),
-                     "decisions": _decisions_by_account(session, campaign.brand_id, ids)}
+            extra |= {"topics": _topics_by_account(session, ids),
+                      "decisions": _decisions_by_account(session, campaign.brand_id, ids)}
         writer.writerows(_line(row, campaign, kind, extra) for row in chunk)
         yield _take(buffer)
 

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from perks.accounts import Page
 from perks.campaigns import allocation, charts, matching, why_not
+from perks.campaigns.attention import needs_attention
 from perks.campaigns.export import export_csv, export_filename
 from perks.campaigns.store import create_campaign, update_campaign
 from perks.models import Campaign
@@ -84,6 +85,7 @@ class CampaignPage:
     running_state: str
     answer: why_not.WhyNot | None
     has_shortlist: bool
+    attention: dict[int, str]  # approved entries that no longer qualify: account id -> why
 
 
 def page_data(session: Session, campaign: Campaign, *, page: int = 1, per_page: int = 50,
@@ -104,7 +106,7 @@ def page_data(session: Session, campaign: Campaign, *, page: int = 1, per_page: 
         page=allocation.shortlist_page(session, campaign, page=page, per_page=per_page,
                                        statuses=statuses, sort=sort),
         running_state=allocation.running_state(campaign, today), answer=answer,
-        has_shortlist=any(counts.values()))
+        has_shortlist=any(counts.values()), attention=needs_attention(session, campaign))
 
 
 def shortlist(session: Session, campaign: Campaign, *, page: int = 1, per_page: int = 50,

@@ -99,7 +99,7 @@ def show(campaign_id: int):
                            page=data.page, sort=sort, status=status, handle=handle,
                            answer=data.answer, counts=data.counts,
                            running_state=data.running_state, charts=data.charts,
-                           has_shortlist=data.has_shortlist)
+                           has_shortlist=data.has_shortlist, attention=data.attention)
 
 
 @blueprint.route("/preview")
