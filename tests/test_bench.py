@@ -13,6 +13,7 @@ from perks.campaigns.ranking import COLUMNS, source_select
 from perks.campaigns.store import create_campaign
 from perks.demo import DEMO_CAMPAIGN, demo_observed_at
 from perks.demo.pool import generate_accounts
+from perks.detection import policy
 from perks.importing import import_records
 from perks.models import Account
 from perks.privacy.forget import forget_account
@@ -61,7 +62,7 @@ def _ranking_matches(session: Session) -> None:
 
 
 def _same_ranking(session: Session, campaign) -> None:
-    threshold = matching.bot_threshold(campaign.bot_strictness)
+    threshold = policy.campaign_threshold(campaign)
     cond = matching.context(session, campaign, bot_threshold=threshold)
     general = matching.ranked_query(cond)
     slow = [tuple(r) for r in session.execute(

@@ -7,8 +7,8 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from perks.campaigns import charts, matching
-from perks.campaigns.strictness import strictness_table
 from perks.detection import policy
+from perks.detection.policy import strictness_table
 from perks.models import Account
 from tests.test_campaigns import COFFEE, gen_campaign, gen_pool
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from perks.campaigns import matching
+from perks.detection import policy
 from perks.models import Campaign, ShortlistEntry
 from tests.conftest import AuthActions, gen_user, make_test_app
 from tests.test_campaigns import _form, gen_pool
@@ -43,7 +44,7 @@ def test_preview_is_the_saved_campaigns_funnel_and_writes_nothing(client, campai
     with Session(campaigns_app.extensions["perks_engine"]) as session:
         campaign = session.execute(select(Campaign)).scalar_one()
         saved = matching.funnel(session, campaign,
-                                bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+                                bot_threshold=policy.campaign_threshold(campaign))
     assert (preview["eligible"], preview["offered"], preview["quantity"]) == (
         saved.eligible, saved.offered, 2)
     assert [s["remaining"] for s in preview["stages"]] == [s.remaining for s in saved.stages]

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from perks.auth.users import get_or_create_brand
 from perks.campaigns import charts, matching, why_not
 from perks.campaigns.store import create_campaign
+from perks.detection import policy
 from perks.importing import import_records
 from perks.models import Account, SQLModel
 from perks.review import decisions
@@ -109,7 +110,7 @@ def _build(session: Session, accounts: list[dict], campaign_data: dict):
 @given(accounts=st.lists(account_st, min_size=1, max_size=14), campaign_data=campaign_st)
 def test_funnel_charts_why_not_shortlist_and_queue_agree(session, accounts, campaign_data):
     campaign, ids = _build(session, accounts, campaign_data)
-    threshold = matching.bot_threshold(campaign.bot_strictness)
+    threshold = policy.campaign_threshold(campaign)
     funnel = matching.funnel(session, campaign, bot_threshold=threshold, today=TODAY)
     assert funnel.pool == len(accounts)
 

@@ -26,6 +26,7 @@ from perks.campaigns.store import create_campaign
 from perks.db import make_engine, prepare_database
 from perks.demo import DEMO_CAMPAIGN, demo_observed_at
 from perks.demo.pool import generate_accounts
+from perks.detection import policy
 from perks.detection.features import compute_features
 from perks.importing import import_records
 from perks.models import Account
@@ -203,7 +204,7 @@ def _queries(session: Session, engine: Any, report: Report, taxonomy: list, repe
         say(f"shortlist, {kind} topics {topics}")
         campaign = _campaign(session, brand.id, f"bench {kind}", topics=topics)
         session.commit()
-        threshold = matching.bot_threshold(campaign.bot_strictness)
+        threshold = policy.campaign_threshold(campaign)
         cond = matching.context(session, campaign, bot_threshold=threshold)
         times = _repeat(lambda c=campaign, t=threshold: matching.ranked_shortlist(
             session, c, bot_threshold=t, limit=SHORTLIST_SIZE), repeats)
@@ -243,7 +244,7 @@ def _export(session: Session, report: Report, repeats: int, say: Callable[[str],
     campaign = _campaign(session, brand.id, "bench export", quantity=size)
     clock = time.perf_counter()
     allocation.refresh(session, campaign,
-                       bot_threshold=matching.bot_threshold(campaign.bot_strictness))
+                       bot_threshold=policy.campaign_threshold(campaign))
     session.commit()
     report.seconds["allocate_export_campaign"] = round(time.perf_counter() - clock, 2)
     exported: list[str] = []

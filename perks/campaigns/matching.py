@@ -18,14 +18,6 @@ from perks.campaigns.rules import ACCOUNTS, STAGES, Context, account
 from perks.detection import policy
 from perks.models import Campaign
 
-DEFAULT_BOT_THRESHOLD = policy.DEFAULT_THRESHOLD
-
-
-def bot_threshold(strictness: str | float | None, *, brand_id: int | None = None) -> float:
-    """The bot-probability threshold for a campaign's strictness: perks.detection.policy owns
-    the rule (this name stays for callers)."""
-    return policy.threshold_for(strictness, brand_id=brand_id)
-
 
 @dataclass
 class Stage:

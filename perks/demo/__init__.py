@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from perks.auth.users import create_user, find_user, get_or_create_brand
 from perks.campaigns.allocation import refresh
-from perks.campaigns.matching import bot_threshold
 from perks.campaigns.store import CampaignError, create_campaign, find_campaign
 from perks.demo.pool import generate_accounts
+from perks.detection import policy
 from perks.importing import ImportResult, import_records
 from perks.models import Campaign
 from perks.scoring import ScoreSummary, load_detector, score_pool
@@ -67,7 +67,7 @@ def run_demo(*, session: Session, accounts: int, seed: int, hash_method: str = "
         create_user(session=session, email=DEMO_EMAIL, password=DEMO_PASSWORD, brand=brand,
                     role="admin", hash_method=hash_method)
     campaign = _demo_campaign(session, brand.id)
-    shortlist = refresh(session, campaign, bot_threshold=bot_threshold(campaign.bot_strictness))
+    shortlist = refresh(session, campaign, bot_threshold=policy.campaign_threshold(campaign))
     session.commit()
     return DemoResult(pool=pool, scores=scores, campaign=campaign.name, shortlist=shortlist,
                       brand=DEMO_BRAND, email=DEMO_EMAIL, password=DEMO_PASSWORD,

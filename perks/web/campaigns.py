@@ -18,8 +18,8 @@ from flask_login import current_user
 from perks.campaigns import allocation, matching, service
 from perks.campaigns.forms import CampaignForm
 from perks.campaigns.store import CampaignError, get_campaign, list_campaigns, topic_choices
-from perks.campaigns.strictness import strictness_table
 from perks.db import get_session
+from perks.detection.policy import strictness_table
 from perks.models import Campaign
 from perks.topics import current_taxonomy, missing_slugs
 from perks.web.access import EVERYONE, MANAGERS, roles_required
