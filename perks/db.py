@@ -179,11 +179,34 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
+# Any fixed 64-bit number: the key of the PostgreSQL advisory lock that serialises schema
+# changes, so app servers started together on one database migrate it once, one after another.
+_PREPARE_LOCK_KEY = 0x7065726B73  # "perks"
+
+
+@contextmanager
+def _prepare_lock(engine: Engine) -> Iterator[None]:
+    """Hold PostgreSQL's advisory lock while preparing; SQLite's file lock already serialises."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PREPARE_LOCK_KEY})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                               {"key": _PREPARE_LOCK_KEY})
+            connection.commit()
+
+
 def prepare_database(engine: Engine) -> None:
-    """What every command that touches data needs: the newest schema and the taxonomy's topics."""
+    """What every command that touches data needs: the newest schema and the taxonomy's topics.
+    Safe to run from several processes at once (two `perks serve` on one database)."""
     from perks.accounts import sync_topics  # the store imports this module; avoid the cycle
     from perks.topics import load_taxonomy
 
-    migrate(engine)
-    with session_scope(engine) as session:
-        sync_topics(session, load_taxonomy())
+    with _prepare_lock(engine):
+        migrate(engine)
+        with session_scope(engine) as session:
+            sync_topics(session, load_taxonomy())

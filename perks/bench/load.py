@@ -42,20 +42,20 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a 302 after a POST is the answer; following it would be another request
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
 
 
-def _perks(*args: str) -> list[str]:
+def perks_command(*args: str) -> list[str]:
     return [sys.executable, "-c", "from perks.cli import main; main()", *args]
 
 
 class Client:
     """A logged-in browser: cookie jar, CSRF token, no redirects followed."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD):
         self.base = base
         parsed = urllib.parse.urlsplit(base)
         self.host, self.port = parsed.hostname, parsed.port
@@ -64,9 +64,9 @@ class Client:
             urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
         page = self.get("/login")[1]
         self.csrf = _CSRF.search(page).group(1)  # type: ignore[union-attr]
-        status, _ = self.post("/login", {"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+        status, _ = self.post("/login", {"email": email, "password": password})
         if status not in (302, 303):
-            raise RuntimeError(f"demo login failed with HTTP {status}")
+            raise RuntimeError(f"login as {email} failed with HTTP {status}")
 
     def fast_get(self, path: str, token: str | None = None) -> int:
         """A GET with http.client and the login cookie: a tenth of urllib's client-side cost,
@@ -143,15 +143,15 @@ def run_load(*, accounts: int = 20_000, seconds: int = 60,
     server = None
     try:
         say(f"demo instance of {accounts:,} accounts in {folder}")
-        subprocess.run(_perks("demo", "--accounts", str(accounts)), env=env, check=True,  # noqa: S603
+        subprocess.run(perks_command("demo", "--accounts", str(accounts)), env=env, check=True,  # noqa: S603
                        capture_output=True)
-        port = _free_port()
+        port = free_port()
         log = (folder / "server.log").open("w")
-        server = subprocess.Popen(_perks("serve", "--host", HOST, "--port", str(port),  # noqa: S603
+        server = subprocess.Popen(perks_command("serve", "--host", HOST, "--port", str(port),  # noqa: S603
                                          "--workers", "2"),
                                   env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://{HOST}:{port}"
-        _wait_for(base)
+        wait_for(base)
         return _load(base, folder, seconds, say)
     finally:
         if server is not None:
@@ -160,7 +160,7 @@ def run_load(*, accounts: int = 20_000, seconds: int = 60,
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _wait_for(base: str) -> None:
+def wait_for(base: str) -> None:
     for _ in range(300):
         try:
             urllib.request.urlopen(base + "/login", timeout=2).close()  # noqa: S310 - loopback
