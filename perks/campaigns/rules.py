@@ -288,9 +288,10 @@ RULES: tuple[Rule, ...] = (
 RULE_STAGES = ("score", "audience", "privacy", "flagged")
 PRIVACY_RULES = tuple((r.key, r.label) for r in RULES if r.stage == "privacy")
 # Account columns a rule or the ranking reads: what the ranking table copies from account.
+# `shared` is read by the audience (in_audience), before any rule.
 RANKING_COLUMNS = tuple(dict.fromkeys(
     ["influence_score", "influence_percentile", "person_id"]
-    + [name for rule in RULES for name in rule.columns]))
+    + [name for rule in RULES for name in rule.columns] + ["shared"]))
 
 
 def active_rules(campaign: Campaign, stages: Sequence[str] = RULE_STAGES) -> list[Rule]:
