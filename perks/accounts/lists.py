@@ -9,7 +9,7 @@ builds its queries from it or from `in_audience`, which narrows it to a campaign
 
 import re
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlmodel import Session
 
 from perks.models import AccountList, AccountListMember
@@ -17,7 +17,6 @@ from perks.models import AccountList, AccountListMember
 LIST_NAME_MAX = 100
 # Letters, digits, spaces and a little punctuation: a name a marketer types and a CLI accepts.
 _NAME = re.compile(r"[\w][\w .,&'()+-]*", re.UNICODE)
-AUDIENCES = ("shared", "lists", "both")
 
 account_list = AccountList.__table__
 member = AccountListMember.__table__
@@ -100,7 +99,7 @@ def in_audience(audience: str, account_id_column: ColumnElement,
         return in_brand_lists(account_id_column, brand_id)
     if audience == "both":
         return or_(in_shared, in_brand_lists(account_id_column, brand_id))
-    return false()
+    raise ValueError(f"audience must be shared, lists or both, not {audience!r}")
 
 
 def add_members(session: Session, *, list_id: int, account_ids: list[int],

@@ -75,10 +75,12 @@ def _count(flag: ColumnElement[bool]):
 
 
 def matched_pool(ctx: Context, stages=rules.RULE_STAGES):
-    """SELECT … FROM the topic-matched accounts WHERE they pass `stages` (the caller adds
-    columns); also returns the topic-match subquery for its topic_weight."""
+    """SELECT … FROM the topic-matched accounts of the campaign's audience WHERE they pass
+    `stages` (the caller adds columns); also returns the topic-match subquery for its
+    topic_weight. The audience is in the join: no count made from `source` sees the rest."""
     matched = rules.topic_match(ctx)
-    source = matched.join(account, account.c.id == matched.c.account_id)
+    source = matched.join(account, and_(account.c.id == matched.c.account_id,
+                                        rules.in_audience(ACCOUNTS, ctx)))
     return matched, source, rules.passes(ACCOUNTS, ctx, stages)
 
 
@@ -107,7 +109,8 @@ def funnel(session: Session, campaign: Campaign, *, bot_threshold: float,
         reached.append(and_(true(), *passed))
         cumulative.append(_count(reached[-1]))
     clean = reached[-1]
-    pool = session.execute(select(func.count()).select_from(account)).scalar_one()
+    pool = session.execute(select(func.count()).select_from(account)
+                           .where(rules.in_audience(ACCOUNTS, ctx))).scalar_one()
     row = session.execute(
         select(func.count(), *cumulative,
                func.count(func.distinct(case((clean, account.c.person_id)))),

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from perks.accounts import get_account
 from perks.auth import throttle
 from perks.campaigns.allocation import refill
 from perks.campaigns.service import withdraw_from_brand
@@ -111,8 +112,8 @@ def reject(request_id: int):
     return redirect(url_for("privacy.requests"))
 
 
-def _confirmed_account(account_id: int) -> Account | None:
-    record = get_session().get(Account, account_id)
+def _confirmed_account(account_id: int, *, brand_id: int | None) -> Account | None:
+    record = get_account(get_session(), account_id, brand_id=brand_id)
     if record is None:
         abort(404)
     if not request.form.get("confirm"):
@@ -124,7 +125,7 @@ def _confirmed_account(account_id: int) -> Account | None:
 @blueprint.route("/privacy/accounts/<int:account_id>/forget", methods=["POST"])
 @roles_required(*OPERATORS)  # erases a shared-pool account for every brand
 def forget(account_id: int):
-    record = _confirmed_account(account_id)
+    record = _confirmed_account(account_id, brand_id=None)  # operators see every account
     if record is None:
         return redirect(url_for("pages.account", account_id=account_id))
     session = get_session()
@@ -140,7 +141,7 @@ def forget(account_id: int):
 @blueprint.route("/privacy/accounts/<int:account_id>/withdraw", methods=["POST"])
 @roles_required(*ADMINS)  # a brand's own campaigns only
 def withdraw(account_id: int):
-    record = _confirmed_account(account_id)
+    record = _confirmed_account(account_id, brand_id=current_user.brand_id)
     if record is not None:
         session = get_session()
         count = withdraw_from_brand(session=session, brand_id=current_user.brand_id,
