@@ -252,3 +252,36 @@ def test_existing_campaigns_target_the_shared_pool_and_the_audience_can_change(s
     service.update(session=session, campaign=campaign, data={**data, "audience": "both"})
     session.commit()
     assert {"lina", "ana"} <= stored() and "bea" not in stored()
+
+
+def test_every_door_sets_the_audience_and_refuses_an_unknown_one(app):
+    from tests.conftest import AuthActions, gen_token, gen_user
+    from tests.test_campaign_schema import MINIMAL, _form_post
+
+    gen_user(app)
+    client = app.test_client()
+    AuthActions(client).login()
+    page = client.get("/campaigns/new").get_data(as_text=True)
+    assert "Choose accounts from" in page and "Only the lists your brand uploaded" in page
+    made = client.post("/campaigns/new", data=_form_post(audience="lists"))
+    assert made.status_code == 302
+    refused = client.post("/campaigns/new", data=_form_post(name="Odd", audience="everyone"))
+    assert "Not a valid choice" in refused.get_data(as_text=True)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["campaign", "create", "--brand", "Brand A", "--name", "Cli",
+                                 "--topics", "coffee", "--audience", "both"])
+    assert result.exit_code == 0, result.output
+    bad = runner.invoke(args=["campaign", "create", "--brand", "Brand A", "--name", "Bad",
+                              "--topics", "coffee", "--audience", "everyone"])
+    assert bad.exit_code == 2 and "--audience" in bad.output
+    auth = {"Authorization": f"Bearer {gen_token(app)}"}
+    answer = client.post("/api/v1/campaigns", headers=auth, json={**MINIMAL, "name": "Api"})
+    assert answer.get_json()["audience"] == "shared"
+    wrong = client.post("/api/v1/campaigns", headers=auth,
+                        json={**MINIMAL, "name": "Api 2", "audience": "everyone"})
+    assert wrong.status_code == 422 and "audience" in wrong.get_json()["problems"]
+    with Session(app.extensions["perks_engine"]) as session:
+        from perks.models import Campaign
+
+        assert dict(session.execute(select(Campaign.name, Campaign.audience)).all()) == {
+            "Schema week": "lists", "Cli": "both", "Api": "shared"}

@@ -69,6 +69,7 @@ campaign_st = st.fixed_dictionaries({
 
 
 def _wipe(session: Session) -> None:
+    session.expunge_all()  # the ids of the rows deleted below come back in the next example
     for table in reversed(SQLModel.metadata.sorted_tables):
         if table.name != "topic":
             session.execute(delete(table))
@@ -103,7 +104,7 @@ def _build(session: Session, accounts: list[dict], campaign_data: dict):
     ids = dict(session.execute(Account.__table__.select().with_only_columns(
         Account.screen_name, Account.id)).all())
     for i, a in enumerate(accounts, start=1):
-        if a["cleared"]:
+        if a["cleared"] and a["place"] != "b_list":  # Brand A cannot see that one
             decisions.decide(session=session, brand_id=brand.id, account_id=ids[f"acct{i}"],
                              decision="genuine", user_id=None, expected_version=0,
                              refresh=False)

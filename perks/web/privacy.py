@@ -112,8 +112,10 @@ def reject(request_id: int):
     return redirect(url_for("privacy.requests"))
 
 
-def _confirmed_account(account_id: int, *, brand_id: int | None) -> Account | None:
-    record = get_account(get_session(), account_id, brand_id=brand_id)
+def _confirmed_account(account_id: int) -> Account | None:
+    # An account the user's brand cannot see is a 404, as on its page (removal requests, by
+    # handle, reach every account).
+    record = get_account(get_session(), account_id, brand_id=current_user.brand_id)
     if record is None:
         abort(404)
     if not request.form.get("confirm"):
@@ -125,7 +127,7 @@ def _confirmed_account(account_id: int, *, brand_id: int | None) -> Account | No
 @blueprint.route("/privacy/accounts/<int:account_id>/forget", methods=["POST"])
 @roles_required(*OPERATORS)  # erases a shared-pool account for every brand
 def forget(account_id: int):
-    record = _confirmed_account(account_id, brand_id=None)  # operators see every account
+    record = _confirmed_account(account_id)
     if record is None:
         return redirect(url_for("pages.account", account_id=account_id))
     session = get_session()
@@ -141,7 +143,7 @@ def forget(account_id: int):
 @blueprint.route("/privacy/accounts/<int:account_id>/withdraw", methods=["POST"])
 @roles_required(*ADMINS)  # a brand's own campaigns only
 def withdraw(account_id: int):
-    record = _confirmed_account(account_id, brand_id=current_user.brand_id)
+    record = _confirmed_account(account_id)
     if record is not None:
         session = get_session()
         count = withdraw_from_brand(session=session, brand_id=current_user.brand_id,
