@@ -151,7 +151,7 @@ class Account(SQLModel, table=True):
     consent: str = Field(default="unknown", max_length=20)
     # In the shared pool every brand sees; False: only in the named lists that hold it
     # (perks.accounts.lists.visible_to_brand).
-    shared: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    shared: bool = Field(default=True, index=True, sa_column_kwargs={"server_default": true()})
     consent_updated_at: datetime | None = None
     external_score: float | None = None
 

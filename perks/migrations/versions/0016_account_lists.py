@@ -166,6 +166,8 @@ def upgrade() -> None:
     op.add_column("account", sa.Column("shared", sa.Boolean(), nullable=False,
                                        server_default=sa.true()))
     op.add_column("import_run", sa.Column("account_list_id", sa.Integer(), nullable=True))
+    # The funnel finds the few accounts outside a shared audience through it (matching.funnel).
+    op.create_index("ix_account_shared", "account", ["shared"])
     op.add_column("campaign", sa.Column("audience", sa.String(length=10), nullable=False,
                                         server_default="shared"))
     op.add_column("topic_rank", sa.Column("shared", sa.Boolean(), nullable=False,
