@@ -52,10 +52,14 @@ class ImportResult:
     import_run_id: int | None = None
 
     @property
+    def rows_read(self) -> int:
+        """Records counted so far (every record read ends in exactly one count)."""
+        return (self.imported + self.updated + self.unchanged + self.rejected
+                + self.suppressed)
+
+    @property
     def rows_per_second(self) -> float:
-        total = (self.imported + self.updated + self.unchanged + self.rejected
-                 + self.suppressed)
-        return total / self.seconds if self.seconds else 0.0
+        return self.rows_read / self.seconds if self.seconds else 0.0
 
 
 class RejectsFile:
@@ -94,17 +98,21 @@ def default_rejects_path(path: Path, fallback_dir: Path | None) -> Path:
 def import_file(session: Session, path: Path, *, observed_at: datetime | None = None,
                 rejects_path: Path | None = None, fallback_dir: Path | None = None,
                 mapping: tuple[tuple[str, str], ...] = (),
-                progress: Callable[[int], None] | None = None) -> ImportResult:
+                progress: Callable[[int], None] | None = None,
+                source_name: str | None = None, run_id: int | None = None) -> ImportResult:
     """Import one file; raise ImportFormatError (storing nothing) if it cannot be read whole
     or none of its records could be stored. Rejects go to `rejects_path`, by default
-    default_rejects_path(path, fallback_dir); they are written even when the file fails."""
+    default_rejects_path(path, fallback_dir); they are written even when the file fails.
+    `source_name` is what accounts and messages call the file (default: its path); `run_id`
+    an ImportRun made beforehand to record this import in (a web upload's)."""
     source = open_source(path)
     rejects = RejectsFile(rejects_path or default_rejects_path(path, fallback_dir))
     try:
-        result = import_records(session, read_records(source), source_name=str(path),
+        result = import_records(session, read_records(source),
+                                source_name=source_name or str(path),
                                 observed_at=observed_at, on_reject=rejects.write,
                                 progress=progress, file_format=source.file_format,
-                                mapping=mapping)
+                                mapping=mapping, run_id=run_id)
     except ImportFormatError as error:
         written = rejects.close()
         if written:
@@ -123,8 +131,10 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
                    on_reject: Callable[[int, str, str], None] | None = None,
                    progress: Callable[[int], None] | None = None,
                    file_format: str = "",
-                   mapping: tuple[tuple[str, str], ...] = ()) -> ImportResult:
-    """Validate and upsert (line, raw record) pairs, committing batch by batch.
+                   mapping: tuple[tuple[str, str], ...] = (),
+                   run_id: int | None = None) -> ImportResult:
+    """Validate and upsert (line, raw record) pairs, committing batch by batch; each batch's
+    commit also records the counts so far in the ImportRun (`run_id`'s, else a new one).
 
     Rows on the suppression list are counted in `suppressed` and never stored; every stored
     row gets `probable_minor` from its bio (perks.privacy). When the records cannot be read
@@ -135,7 +145,11 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     default_observed_at = observed_at or utcnow()
     now = datetime.now(UTC)
     result = ImportResult(source=source_name, file_format=file_format)
-    run = ImportRun(source_file=source_name, file_format=file_format)
+    run = session.get(ImportRun, run_id) if run_id is not None else None
+    if run is None:
+        run = ImportRun(source_file=source_name, file_format=file_format)
+    run.source_file, run.file_format, run.status = source_name, file_format, "running"
+    run.started_at = utcnow()
     session.add(run)
     session.commit()  # the run must exist before a batch's undo rows point at it
     writer = _BatchWriter(session, run_id=run.id, source_name=source_name, result=result)
@@ -186,6 +200,7 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     result.seconds = time.perf_counter() - started
     for name in ("imported", "updated", "unchanged", "rejected", "suppressed"):
         setattr(run, name, getattr(result, name))
+    run.rows_read, run.progress_at = result.rows_read, utcnow()
     run.status, run.finished_at, run.seconds = "done", utcnow(), result.seconds
     session.add(run)
     session.commit()
@@ -213,8 +228,10 @@ def _check_something_stored(result: ImportResult, first_reject: tuple[int, str, 
 
 
 def _mark_failed(session: Session, run: ImportRun, error: str) -> None:
-    run.status, run.error, run.finished_at = "failed", error[:2000], utcnow()
-    session.add(run)
+    # The batches' counts were taken back out with their rows; the rejects stand.
+    session.execute(update(ImportRun).where(ImportRun.id == run.id).values(
+        status="failed", error=error[:2000], finished_at=utcnow(), imported=0, updated=0,
+        unchanged=0, suppressed=0))
     session.commit()
 
 
@@ -360,7 +377,15 @@ class _BatchWriter:
         self.result.imported += len(inserts)
         self.result.updated += len(updates)
         self._replace_imported_topics([r for r in batch if r["topics"]])
+        self._record_progress()
         self.session.commit()  # one short transaction per batch: the write lock is let go
+
+    def _record_progress(self) -> None:
+        # In the batch's own transaction, so the counts a page shows are the rows committed.
+        counts = {name: getattr(self.result, name) for name in (
+            "imported", "updated", "unchanged", "rejected", "suppressed", "rows_read")}
+        self.session.execute(update(ImportRun).where(ImportRun.id == self.run_id)
+                             .values(**counts, progress_at=utcnow()))
 
     def _keep_for_undo(self, updates: list[dict[str, Any]],
                        with_topics: list[dict[str, Any]]) -> None:
