@@ -191,7 +191,7 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     except BaseException as error:  # a format error, or an interrupt: take the file back out
         session.rollback()
         undo_import(session, run.id)
-        _mark_failed(session, run, str(error) or type(error).__name__)
+        _mark_failed(session, run, str(error) or type(error).__name__, result)
         raise
     if defaulted_observation and observed_at is None:
         result.warnings.append(
@@ -227,11 +227,11 @@ def _check_something_stored(result: ImportResult, first_reject: tuple[int, str, 
         + (f"; also {others}" if others else ""))
 
 
-def _mark_failed(session: Session, run: ImportRun, error: str) -> None:
+def _mark_failed(session: Session, run: ImportRun, error: str, result: ImportResult) -> None:
     # The batches' counts were taken back out with their rows; the rejects stand.
     session.execute(update(ImportRun).where(ImportRun.id == run.id).values(
         status="failed", error=error[:2000], finished_at=utcnow(), imported=0, updated=0,
-        unchanged=0, suppressed=0))
+        unchanged=0, suppressed=0, rejected=result.rejected, rows_read=result.rows_read))
     session.commit()
 
 
