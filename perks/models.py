@@ -8,7 +8,7 @@ Later stages (campaigns, review) hang their own tables off Account by its surrog
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, text, true
 from sqlmodel import Field, SQLModel
 
 from perks.auth import BRAND_ROLES, ROLES  # noqa: F401  (re-exported)
@@ -74,6 +74,7 @@ class ImportRun(SQLModel, table=True):
     unchanged: int = 0  # an older observation of an account already stored
     rejected: int = 0
     suppressed: int = 0  # rows on the suppression list: counted, never stored (perks.privacy)
+    account_list_id: int | None = None  # the brand's list it filled; None: the shared pool
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     seconds: float | None = None
@@ -159,6 +160,9 @@ class Account(SQLModel, table=True):
     # The bio reads like a minor's ("14 y/o", "8th grade"): perks.privacy.minors, set at import.
     probable_minor: bool = False
     consent: str = Field(default="unknown", max_length=20)
+    # In the shared pool every brand sees; False: only in the named lists that hold it
+    # (perks.accounts.lists.visible_to_brand).
+    shared: bool = Field(default=True, index=True, sa_column_kwargs={"server_default": true()})
     consent_updated_at: datetime | None = None
     external_score: float | None = None
 
@@ -185,6 +189,28 @@ class Account(SQLModel, table=True):
 
     first_imported_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountList(SQLModel, table=True):
+    """A brand's named list of accounts (an upload goes into one); perks.accounts.lists."""
+
+    __tablename__ = "account_list"
+    __table_args__ = (UniqueConstraint("brand_id", "name", name="uq_account_list_brand_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id", index=True)
+    name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountListMember(SQLModel, table=True):
+    __tablename__ = "account_list_member"
+
+    list_id: int = Field(foreign_key="account_list.id", primary_key=True, ondelete="CASCADE")
+    account_id: int = Field(foreign_key="account.id", primary_key=True, index=True,
+                            ondelete="CASCADE")
+    # The import that added it, so a file that fails half-way takes its memberships back out.
+    import_run_id: int | None = Field(default=None, foreign_key="import_run.id")
 
 
 class Topic(SQLModel, table=True):
@@ -246,6 +272,7 @@ class TopicRank(SQLModel, table=True):
     consent: str = Field(default="unknown", max_length=20)
     bot_probability: float | None = None
     bot_flags: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    shared: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class ScoreSnapshot(SQLModel, table=True):
@@ -291,6 +318,9 @@ class Campaign(SQLModel, table=True):
     bot_strictness: str = Field(default="balanced", max_length=20)
     exclude_recent_days: int | None = None
     one_per_person: bool = True
+    # Whose accounts: "shared" (the shared pool), "lists" (the brand's own lists) or "both".
+    audience: str = Field(default="shared", max_length=10,
+                          sa_column_kwargs={"server_default": "shared"})
     opted_in_only: bool = False  # only accounts whose consent is opted_in
     export_bio_location: bool = False  # the CSV carries bio and location only when asked
     starts_on: date | None = None

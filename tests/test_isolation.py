@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from perks.models import ApiToken, Campaign, ReviewAudit, ShortlistEntry
-from tests.security_support import B_EMAIL, MARKERS, bearer, build_world, login
+from tests.security_support import A_EMAIL, B_EMAIL, MARKERS, bearer, build_world, login
 
 NOT_APP_DATA = {"static"}  # files shipped with the package
 BRAND = "brand"    # belongs to one brand: another brand gets 404
@@ -110,3 +110,157 @@ def test_the_account_page_shows_only_the_viewers_review_audit(app):
     assert answer.get_json()["review"] == {"decision": None, "version": 0}
     own = client.get(f"/api/v1/accounts/{world.handle}", headers=bearer(world.a_token))
     assert own.get_json()["review"] == {"decision": "genuine", "version": 1}
+
+
+# --- brand lists: an account only Brand A's list holds --------------------------------------
+
+SHORTLISTED = "linnea_listonly"  # clean: on Brand A's shortlist
+QUEUED = "lorenzo_listonly"  # flagged: in Brand A's review queue
+LIST_MARKERS = (SHORTLISTED, QUEUED)
+
+
+def _list_only_world(app):
+    """build_world, plus two accounts only Brand A's list holds, Brand A's campaign targeting
+    the shared pool and its lists, and a Brand B campaign that targets both too."""
+    from sqlalchemy import update
+
+    from perks.accounts import lists
+    from perks.auth.users import get_or_create_brand
+    from perks.campaigns import service
+    from perks.importing import import_records
+    from perks.models import Account
+    from tests.test_campaigns import gen_campaign
+    from tests.test_review import CAMPAIGN
+
+    world = build_world(app, b_role="operator")
+    with Session(app.extensions["perks_engine"], expire_on_commit=False) as session:
+        brand_a = get_or_create_brand(session=session, name="Brand A")
+        uploads = lists.get_or_create_list(session, brand_id=brand_a.id, name="Alpha uploads")
+        row = {"friends_count": 1, "statuses_count": 1, "favourites_count": 1,
+               "listed_count": 1, "followers_count": 5000, "lang": "en",
+               "topics": {"coffee": 0.95}}
+        import_records(session, [(1, {**row, "id": 900, "screen_name": SHORTLISTED}),
+                                 (2, {**row, "id": 901, "screen_name": QUEUED})],
+                       source_name="upload", account_list_id=uploads.id)
+        for handle, bot in ((SHORTLISTED, 0.05), (QUEUED, 0.9)):
+            session.execute(update(Account).where(Account.screen_name == handle).values(
+                influence_percentile=99.0, influence_score=49.5, bot_probability=bot,
+                bot_model_version="1.0+test"))
+        campaign_a = session.get(Campaign, world.campaign_id)
+        campaign_a.audience = "both"
+        session.add(campaign_a)
+        campaign_b = gen_campaign(session, brand="Brand B",
+                                  **{**CAMPAIGN, "name": "Beta coffee", "audience": "both",
+                                     "quantity": 50})
+        for campaign in (campaign_a, campaign_b):
+            service.refresh(session, campaign)
+        session.commit()
+        ids = dict(session.execute(select(Account.screen_name, Account.id)).all())
+        shared = session.execute(select(Account.id).where(Account.shared.is_(True))
+                                 ).scalars().all()
+    return world, campaign_b, ids, len(shared)
+
+
+def _no_list_marker(response, where):
+    body = response.get_data(as_text=True)
+    for marker in LIST_MARKERS:
+        assert marker not in body, (*where, marker)
+
+
+def test_brand_b_never_sees_brand_a_list_only_accounts_on_any_route(db_app):
+    app = db_app
+    world, campaign_b, ids, _shared = _list_only_world(app)
+    hidden = ids[SHORTLISTED]
+    client = app.test_client()
+    login(client, B_EMAIL)
+    # Every route again, with the list-only account's id and handle where the shared
+    # account's went: no answer names it, and a route about that account is a 404.
+    world.account_id, world.handle = hidden, SHORTLISTED
+    for _last, _write, _path, method, rule in _calls(app):
+        url = _url(rule, world)
+        api = rule.endpoint.startswith("api.")
+        query = {"campaign": campaign_b.id, "campaign_id": campaign_b.id, "q": "listonly"}
+        if api:
+            response = client.open(url, method=method, headers=bearer(world.b_token),
+                                   json=_json(world) if method != "GET" else None,
+                                   query_string=query if method == "GET" else None)
+        else:
+            response = client.open(url, method=method, query_string=query,
+                                   data=_form(world) if method != "GET" else None)
+        where = (method, url, response.status_code)
+        assert response.status_code < 500, where
+        _no_list_marker(response, where)
+        if {"account_id", "handle"} & set(rule.arguments):
+            assert response.status_code == 404, where
+    with Session(app.extensions["perks_engine"]) as session:  # nothing of it was touched
+        from perks.models import Account, ReviewDecision
+
+        assert session.get(Account, hidden) is not None
+        assert not session.exec(select(ReviewDecision).where(
+            ReviewDecision.account_id.in_(list(ids[m] for m in LIST_MARKERS)))).all()
+
+
+def test_brand_b_campaign_counts_shortlist_why_not_queue_and_export_leave_them_out(db_app):
+    from perks.campaigns import matching
+    from perks.campaigns.schema import FIELDS
+
+    app = db_app
+    world, campaign_b, ids, shared = _list_only_world(app)
+    client = app.test_client()
+    login(client, B_EMAIL)
+    b = campaign_b.id
+    pages = [f"/campaigns/{b}", f"/campaigns/{b}/export.csv",
+             f"/campaigns/{b}/export.csv?kind=analyst",
+             f"/review/?campaign={b}", "/review/?state=all", "/review/threshold",
+             f"/review/audit/{b}", "/accounts", "/accounts?q=listonly", "/"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        _no_list_marker(response, (url,))
+    # why-not answers as for an account that does not exist (the page echoes the handle typed)
+    answer = client.get(f"/campaigns/{b}?handle={SHORTLISTED}").get_data(as_text=True)
+    assert f"no account @{SHORTLISTED} in the pool" in answer and QUEUED not in answer
+    for url in (f"/api/v1/campaigns/{b}", f"/api/v1/campaigns/{b}/shortlist?per_page=100",
+                f"/api/v1/campaigns/{b}/export.csv", "/api/v1/review/queue?state=all",
+                f"/api/v1/accounts/{SHORTLISTED}"):
+        response = client.get(url, headers=bearer(world.b_token))
+        assert response.status_code in (200, 404), url
+        _no_list_marker(response, (url,))
+    # the funnel counts only what Brand B may see: the shared pool, not A's list
+    with Session(app.extensions["perks_engine"]) as session:
+        campaign = session.get(Campaign, b)
+        funnel = matching.funnel(session, campaign, bot_threshold=0.5)
+        assert funnel.pool == shared
+    args = {name: getattr(campaign_b, name) for name in FIELDS}
+    args = {k: (", ".join(v) if k == "languages" else v) for k, v in args.items()
+            if v is not None and v is not False} | {"bot_strictness": "balanced"}
+    preview = client.get("/campaigns/preview", query_string={**args, "campaign_id": b})
+    assert preview.get_json().get("pool") == shared, preview.get_json()
+
+    # Brand A sees its own list-only accounts: page, shortlist, queue
+    login(client, A_EMAIL)
+    assert client.get(f"/accounts/{ids[SHORTLISTED]}").status_code == 200
+    assert SHORTLISTED in client.get(f"/campaigns/{world.campaign_id}").get_data(as_text=True)
+    assert QUEUED in client.get("/review/?state=all").get_data(as_text=True)
+    assert SHORTLISTED in client.get("/accounts?q=listonly").get_data(as_text=True)
+
+
+def test_a_shared_account_stays_visible_to_both_brands(db_app):
+    from perks.importing import import_records
+
+    app = db_app
+    world, _campaign_b, ids, _shared = _list_only_world(app)
+    client = app.test_client()
+    for email, token in ((A_EMAIL, world.a_token), (B_EMAIL, world.b_token)):
+        login(client, email)
+        assert client.get(f"/accounts/{world.account_id}").status_code == 200
+        assert client.get(f"/api/v1/accounts/{world.handle}",
+                          headers=bearer(token)).status_code == 200
+    # once it arrives in the shared pool, the list-only account is everyone's
+    with Session(app.extensions["perks_engine"]) as session:
+        import_records(session, [(1, {"id": 900, "screen_name": SHORTLISTED,
+                                      "followers_count": 5000, "friends_count": 1,
+                                      "statuses_count": 1, "favourites_count": 1,
+                                      "listed_count": 1})], source_name="shared")
+    login(client, B_EMAIL)
+    assert client.get(f"/accounts/{ids[SHORTLISTED]}").status_code == 200

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, update
 from sqlmodel import Session
 
+from perks.accounts import lists
 from perks.auth.users import get_or_create_brand
 from perks.campaigns import charts, matching, why_not
 from perks.campaigns.store import create_campaign
@@ -20,7 +21,9 @@ from perks.review.queue import queue_page
 
 TODAY = date(2026, 12, 1)
 TOPICS = ("coffee", "baking", "running")
-RULE_STAGES = ("topic", "score", "audience", "privacy", "flagged")
+RULE_STAGES = ("pool", "topic", "score", "audience", "privacy", "flagged")
+# Where an account sits: the shared pool, Brand A's list only, Brand B's list only, or both.
+PLACES = ("shared", "a_list", "b_list", "shared_a_list")
 
 
 def maybe(strategy):
@@ -44,6 +47,7 @@ account_st = st.fixed_dictionaries({
     "consent": st.sampled_from(("unknown", "opted_in", "opted_out")),
     "person_id": st.sampled_from(("", "p1", "p2")),
     "cleared": st.booleans(),
+    "place": st.sampled_from(PLACES),
 })
 campaign_st = st.fixed_dictionaries({
     "topics": st.lists(st.sampled_from(TOPICS), min_size=1, max_size=2, unique=True),
@@ -60,10 +64,12 @@ campaign_st = st.fixed_dictionaries({
     "one_per_person": st.booleans(),
     "quantity": st.integers(1, 4),
     "bot_strictness": st.sampled_from(("0.5", "0.2")),
+    "audience": st.sampled_from(("shared", "lists", "both")),
 })
 
 
 def _wipe(session: Session) -> None:
+    session.expunge_all()  # the ids of the rows deleted below come back in the next example
     for table in reversed(SQLModel.metadata.sorted_tables):
         if table.name != "topic":
             session.execute(delete(table))
@@ -90,6 +96,7 @@ def _build(session: Session, accounts: list[dict], campaign_data: dict):
             bot_probability=a["bot"], bot_reasons=[{"text": "posts every 60 s"}],
             bot_flags=["posting_flood"] if a["rule_flag"] else None))
     brand = get_or_create_brand(session=session, name="Brand A")
+    _place(session, accounts, brand.id, get_or_create_brand(session=session, name="Brand B").id)
     campaign = create_campaign(session=session, brand_id=brand.id, data={
         "name": "Agreement", **campaign_data,
         "location_contains": campaign_data["location_contains"] or None})
@@ -97,12 +104,33 @@ def _build(session: Session, accounts: list[dict], campaign_data: dict):
     ids = dict(session.execute(Account.__table__.select().with_only_columns(
         Account.screen_name, Account.id)).all())
     for i, a in enumerate(accounts, start=1):
-        if a["cleared"]:
+        if a["cleared"] and a["place"] != "b_list":  # Brand A cannot see that one
             decisions.decide(session=session, brand_id=brand.id, account_id=ids[f"acct{i}"],
                              decision="genuine", user_id=None, expected_version=0,
                              refresh=False)
     session.commit()
     return campaign, ids
+
+
+def _place(session: Session, accounts: list[dict], brand_a: int, brand_b: int) -> None:
+    """Put each account where its `place` says: shared or not, in which brand's list."""
+    a_list = lists.get_or_create_list(session, brand_id=brand_a, name="Uploads")
+    b_list = lists.get_or_create_list(session, brand_id=brand_b, name="Uploads")
+    ids = dict(session.execute(Account.__table__.select().with_only_columns(
+        Account.screen_name, Account.id)).all())
+    for i, a in enumerate(accounts, start=1):
+        account_id = ids[f"acct{i}"]
+        if a["place"] != "shared":
+            owner = b_list if a["place"] == "b_list" else a_list
+            lists.add_members(session, list_id=owner.id, account_ids=[account_id])
+        session.execute(update(Account).where(Account.id == account_id).values(
+            shared=a["place"] in ("shared", "shared_a_list")))
+
+
+def _in_audience(a: dict, audience: str) -> bool:
+    shared = a["place"] in ("shared", "shared_a_list")
+    in_a = a["place"] in ("a_list", "shared_a_list")
+    return {"shared": shared, "lists": in_a, "both": shared or in_a}[audience]
 
 
 @settings(max_examples=30, deadline=None, derandomize=True,
@@ -112,7 +140,8 @@ def test_funnel_charts_why_not_shortlist_and_queue_agree(session, accounts, camp
     campaign, ids = _build(session, accounts, campaign_data)
     threshold = policy.campaign_threshold(campaign)
     funnel = matching.funnel(session, campaign, bot_threshold=threshold, today=TODAY)
-    assert funnel.pool == len(accounts)
+    # the pool is the campaign's audience; Brand B's list-only accounts are never counted
+    assert funnel.pool == sum(_in_audience(a, campaign.audience) for a in accounts)
 
     # why-not: an account reaches a stage when no earlier stage excludes it
     ctx = matching.context(session, campaign, bot_threshold=threshold, today=TODAY)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from perks.importing import uploads as runner
-from perks.models import Account, ImportRun
+from perks.models import Account, AccountList, AccountListMember, ImportRun
 from tests.conftest import TEST_PASSWORD, AuthActions, gen_user, make_test_app
 from tests.test_import_store import HEADER, gen_line
 
@@ -132,6 +132,11 @@ def test_an_upload_is_imported_with_its_counts_rejects_and_mapping(app, manager,
         account = session.exec(select(Account).where(
             Account.screen_name == "user1")).scalars().one()
         assert account.listed_count == 3 and account.source_file == "pool.csv"
+        assert account.shared is False  # only in Brand A's list
+        members = session.execute(select(func.count()).select_from(AccountListMember).join(
+            AccountList).where(AccountList.name == "spring creators",
+                               AccountList.brand_id == 1)).scalar_one()
+        assert members == 5
         run = session.get(ImportRun, run_id)
         assert run.brand_id == 1 and run.list_name == "spring creators"
         assert run.mapping == ["listedcount_x=listed_count"]
@@ -188,6 +193,9 @@ def test_another_brands_upload_is_a_404(app, manager, inline):
         assert other.get(f"/uploads/{run_id}{path}").status_code == 404, path
         assert manager.get(f"/uploads/{run_id}{path}").status_code == 200, path
     assert "pool.csv" not in other.get("/uploads/").get_data(as_text=True)
+    # Nor the accounts, which are only in Brand A's list.
+    assert "0 accounts matching" not in manager.get("/accounts?q=user1").get_data(as_text=True)
+    assert "0 accounts matching" in other.get("/accounts?q=user1").get_data(as_text=True)
 
 
 def test_the_upload_runs_in_its_own_process(app, manager):

@@ -4,9 +4,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, true
 from sqlmodel import Session
 
+from perks.accounts.lists import visible_to_brand
 from perks.models import Account, AccountTopic, Topic
 
 if TYPE_CHECKING:  # the topics module loads scikit-learn; only its type is needed here
@@ -42,26 +43,49 @@ def topic_ids_by_slug(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Topic.slug, Topic.id)).all())
 
 
-def find_account(session: Session, handle: str, platform: str | None = None) -> Account | None:
-    """The account with this handle (case-insensitive, leading @ ignored)."""
-    query = select(Account).where(func.lower(Account.screen_name) == handle.lstrip("@").lower())
+def _visible(brand_id: int | None) -> ColumnElement[bool]:
+    """What a brand may see (brand_id None: the operator's command line, everything)."""
+    if brand_id is None:
+        return true()
+    return visible_to_brand(Account.id, Account.shared, brand_id)
+
+
+def find_account(session: Session, handle: str, platform: str | None = None, *,
+                 brand_id: int | None) -> Account | None:
+    """The account with this handle (case-insensitive, leading @ ignored) that brand
+    `brand_id` may see (None: any account, for the operator's command line)."""
+    query = select(Account).where(func.lower(Account.screen_name) == handle.lstrip("@").lower(),
+                                  _visible(brand_id))
     if platform:
         query = query.where(Account.platform == platform)
     return session.exec(query.order_by(Account.id)).scalars().first()
 
 
-def search_accounts(session: Session, *, query: str = "", page: int = 1,
+def get_account(session: Session, account_id: int, *, brand_id: int | None) -> Account | None:
+    """The account with this id if brand `brand_id` may see it (None: any account); another
+    brand's list-only account is None, like a missing one."""
+    query = select(Account).where(Account.id == account_id, _visible(brand_id))
+    return session.exec(query).scalars().first()
+
+
+def count_accounts(session: Session, *, brand_id: int | None) -> int:
+    """How many accounts brand `brand_id` may see (None: all)."""
+    return session.execute(select(func.count()).select_from(Account)
+                           .where(_visible(brand_id))).scalar_one()
+
+
+def search_accounts(session: Session, *, brand_id: int | None, query: str = "", page: int = 1,
                     per_page: int = 50) -> Page:
-    """Accounts whose handle or name contains `query`, largest audience first."""
-    condition = None
+    """Accounts brand `brand_id` may see whose handle or name contains `query`, largest
+    audience first."""
+    condition = _visible(brand_id)
     if query.strip():
         needle = f"%{_escape_like(query.strip().lstrip('@').lower())}%"
-        condition = or_(func.lower(Account.screen_name).like(needle, escape="\\"),
-                        func.lower(Account.name).like(needle, escape="\\"))
-    count = select(func.count()).select_from(Account)
-    rows = select(Account).order_by(Account.followers_count.desc(), Account.id)
-    if condition is not None:
-        count, rows = count.where(condition), rows.where(condition)
+        condition = and_(condition,
+                         or_(func.lower(Account.screen_name).like(needle, escape="\\"),
+                             func.lower(Account.name).like(needle, escape="\\")))
+    count = select(func.count()).select_from(Account).where(condition)
+    rows = select(Account).where(condition).order_by(Account.followers_count.desc(), Account.id)
     page = max(1, page)
     total = session.execute(count).scalar_one()
     items = session.exec(rows.offset((page - 1) * per_page).limit(per_page)).scalars().all()

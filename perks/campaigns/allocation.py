@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
+from perks.accounts.lists import visible_to_brand
 from perks.campaigns.matching import ranked_shortlist
 from perks.models import Account, Campaign, ShortlistEntry, utcnow
 
@@ -199,10 +200,13 @@ ROW_COLUMNS = (entry.c.rank, entry.c.status, entry.c.relevance, entry.c.account_
 
 def entries_query(campaign: Campaign, *, statuses: tuple[str, ...] | None = None,
                   sort: str = "rank") -> Any:
-    """Shortlist rows joined with their accounts (plain rows, not objects), in `sort` order."""
+    """Shortlist rows joined with their accounts (plain rows, not objects), in `sort` order;
+    only accounts the campaign's brand may see (the page, `perks shortlist`, the export)."""
+    seen = visible_to_brand(account.c.id, account.c.shared, campaign.brand_id)
     query = (select(*ROW_COLUMNS).select_from(entry.join(account,
                                                          account.c.id == entry.c.account_id))
-             .where(entry.c.campaign_id == campaign.id).order_by(*SORTS.get(sort, SORTS["rank"])))
+             .where(entry.c.campaign_id == campaign.id, seen)
+             .order_by(*SORTS.get(sort, SORTS["rank"])))
     if statuses:
         query = query.where(entry.c.status.in_(statuses))
     return query

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, select, true
 from sqlmodel import Session
 
 from perks.accounts import topic_ids_by_slug
@@ -75,11 +75,25 @@ def _count(flag: ColumnElement[bool]):
 
 
 def matched_pool(ctx: Context, stages=rules.RULE_STAGES):
-    """SELECT … FROM the topic-matched accounts WHERE they pass `stages` (the caller adds
-    columns); also returns the topic-match subquery for its topic_weight."""
+    """SELECT … FROM the topic-matched accounts of the campaign's audience WHERE they pass
+    `stages` (the caller adds columns); also returns the topic-match subquery for its
+    topic_weight. The audience is in the join: no count made from `source` sees the rest."""
     matched = rules.topic_match(ctx)
-    source = matched.join(account, account.c.id == matched.c.account_id)
+    source = matched.join(account, and_(account.c.id == matched.c.account_id,
+                                        rules.in_audience(ACCOUNTS, ctx)))
     return matched, source, rules.passes(ACCOUNTS, ctx, stages)
+
+
+def _pool_count(session: Session, ctx: Context) -> int:
+    """How many accounts the campaign's audience holds. An audience with the shared pool is
+    counted as every account less the list-only ones outside it: SQLite counts a whole table
+    without reading its rows, and ix_account_shared finds the list-only ones."""
+    audience = rules.in_audience(ACCOUNTS, ctx)
+    count = select(func.count()).select_from(account)
+    if ctx.campaign.audience == "lists":
+        return session.execute(count.where(audience)).scalar_one()
+    outside = session.execute(count.where(account.c.shared.is_(false()), ~audience)).scalar_one()
+    return session.execute(count).scalar_one() - outside
 
 
 def funnel(session: Session, campaign: Campaign, *, bot_threshold: float,
@@ -107,7 +121,7 @@ def funnel(session: Session, campaign: Campaign, *, bot_threshold: float,
         reached.append(and_(true(), *passed))
         cumulative.append(_count(reached[-1]))
     clean = reached[-1]
-    pool = session.execute(select(func.count()).select_from(account)).scalar_one()
+    pool = _pool_count(session, ctx)
     row = session.execute(
         select(func.count(), *cumulative,
                func.count(func.distinct(case((clean, account.c.person_id)))),

@@ -152,7 +152,7 @@ def _merged(session: Session, ctx: rules.Context, per_topic: int):
     c = ctx.campaign
     product = rules.rank_product(topic_rank.c.weight, TOPIC_RANK.value(c))
     filters = [rules.topic_weight_passes(topic_rank.c.weight, c),
-               rules.passes(TOPIC_RANK, ctx)]
+               rules.in_audience(TOPIC_RANK, ctx), rules.passes(TOPIC_RANK, ctx)]
     best: dict[int, _Best] = {}
     bound: tuple[float, int] | None = None
     for topic_id in dict.fromkeys(ctx.topic_ids):

@@ -2,7 +2,9 @@
 
 The funnel runs these stages in order; each reports how many accounts it removed:
 
-1. pool      every account in the store
+1. pool      the campaign's audience: the shared pool, the brand's own lists, or both
+             (`in_audience`, from perks.accounts.lists). Every later stage counts from this
+             base, so another brand's list-only accounts are never counted or named.
 2. topic     carries the campaign's topics (any or all) with weight >= min_topic_weight
 3. score     influence score (absolute) or percentile inside [score_min, score_max]; unscored out
 4. audience  followers range, languages (``en`` also matches ``en-gb``), location contains,
@@ -39,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Text, and_, cast, false, func, literal, or_, select, true
 
+from perks.accounts import lists
 from perks.models import Account, AccountTopic, Campaign, ReviewDecision, ShortlistEntry
 
 MINOR_AGE = 18
@@ -94,6 +97,24 @@ class Source:
 
 
 ACCOUNTS = Source(account)
+
+
+def in_audience(src: Source, ctx: Context) -> ColumnElement[bool]:
+    """SQL: the account is in the campaign's audience, the base of its funnel (always within
+    what the brand may see: perks.accounts.lists)."""
+    c = ctx.campaign
+    return lists.in_audience(c.audience, src.id, src.c.shared, c.brand_id)
+
+
+AUDIENCE_WORDS = {"shared": "the shared pool only", "lists": "your brand's own lists only",
+                  "both": "the shared pool and your brand's lists"}
+
+
+def audience_explain(row: Mapping[str, Any], ctx: Context) -> str:
+    """Why an account the brand sees is outside the campaign's audience."""
+    where = "in the shared pool" if row["shared"] else "only in your brand's lists"
+    return (f"{where}; this campaign targets "
+            f"{AUDIENCE_WORDS.get(ctx.campaign.audience, ctx.campaign.audience)}")
 
 
 @dataclass(frozen=True)
@@ -288,9 +309,10 @@ RULES: tuple[Rule, ...] = (
 RULE_STAGES = ("score", "audience", "privacy", "flagged")
 PRIVACY_RULES = tuple((r.key, r.label) for r in RULES if r.stage == "privacy")
 # Account columns a rule or the ranking reads: what the ranking table copies from account.
+# `shared` is read by the audience (in_audience), before any rule.
 RANKING_COLUMNS = tuple(dict.fromkeys(
     ["influence_score", "influence_percentile", "person_id"]
-    + [name for rule in RULES for name in rule.columns]))
+    + [name for rule in RULES for name in rule.columns] + ["shared"]))
 
 
 def active_rules(campaign: Campaign, stages: Sequence[str] = RULE_STAGES) -> list[Rule]:

@@ -32,6 +32,11 @@ NO_NUL = r"^[^\x00]*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"
 INT_MAX = 2_000_000_000  # below PostgreSQL's integer limit
 TOPIC_MODES = (("any", "any of the topics"), ("all", "all of the topics"))
+# What each audience holds is perks.accounts.lists.in_audience.
+AUDIENCES = ("shared", "lists", "both")
+AUDIENCE_CHOICES = (("shared", "The shared pool: accounts every brand can use"),
+                    ("lists", "Only the lists your brand uploaded"),
+                    ("both", "Both the shared pool and your brand's lists"))
 SCORE_MODES = (("percentile", "percentile (survives recalibration)"), ("absolute", "score value"))
 PATTERN_MEANING = {NO_NUL: "text without NUL characters",
                    LANGUAGE_PATTERN: "a language code such as en or pt-br"}
@@ -69,6 +74,9 @@ class CampaignFields(BaseModel):
                           description="The shortlist offers this many; the next wait in line.")
     perk_value: float | None = Field(None, ge=0, le=1e9, title="Value of one perk",
                                      description="Optional, for the budget.")
+    audience: Annotated[Literal[AUDIENCES], Door(widget="radio", choices=AUDIENCE_CHOICES)] = (
+        Field("shared", title="Choose accounts from",
+              description="The shared pool, the account lists your brand uploaded, or both."))
     topics: Annotated[list[Slug], Door(widget="topics")] = Field(
         min_length=1, max_length=50, title="Topics",
         description="Taxonomy topics the accounts should be about, e.g. coffee, baking.")

@@ -51,9 +51,15 @@ class WhyNot:
 
 
 def failures(session: Session, ctx: rules.Context, account_id: int) -> list[Failure]:
-    """Every rule of stages topic…flagged that excludes the account, in funnel order."""
+    """Every rule of stages pool…flagged that excludes the account, in funnel order (the
+    account is one the campaign's brand may see)."""
     campaign = ctx.campaign
     found: list[Failure] = []
+    outside = session.execute(select(account.c.shared, ~rules.in_audience(ACCOUNTS, ctx))
+                              .where(account.c.id == account_id)).one()
+    if outside[1]:
+        found.append(Failure("pool", "audience",
+                             rules.audience_explain({"shared": outside[0]}, ctx)))
     weights = dict(session.execute(
         select(account_topic.c.topic_id, account_topic.c.weight)
         .where(account_topic.c.account_id == account_id,
@@ -77,7 +83,7 @@ def why_not(session: Session, campaign: Campaign, handle: str, *, bot_threshold:
             today: date | None = None) -> WhyNot:
     """Every stage that excludes `handle` and why, e.g. "percentile 41, campaign needs 60–95";
     for an account that passes them all, where one-per-person and capacity leave it."""
-    found = find_account(session, handle)
+    found = find_account(session, handle, brand_id=campaign.brand_id)
     shown = "@" + handle.lstrip("@")
     if found is None:
         return WhyNot(shown, None, f"no account {shown} in the pool")

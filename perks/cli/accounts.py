@@ -16,7 +16,7 @@ def account_command(handle: str, as_json: bool) -> None:
     from perks.accounts.profiles import account_summary
 
     with prepared_session() as session:
-        account = find_account(session, handle)
+        account = find_account(session, handle, brand_id=None)  # the operator sees all
         if account is None:
             raise click.ClickException(f"no account with handle {handle!r}")
         summary = account_summary(session, account)

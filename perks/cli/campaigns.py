@@ -12,6 +12,7 @@ import click
 
 from perks.cli.support import (
     echo_json,
+    find_brand,
     json_option,
     prepared_session,
     with_appcontext,
@@ -19,19 +20,7 @@ from perks.cli.support import (
 )
 
 if TYPE_CHECKING:
-    from perks.models import Brand, Campaign
-
-
-def _brand(session: Any, name: str) -> "Brand":
-    from sqlalchemy import func, select
-
-    from perks.models import Brand
-
-    brand = session.execute(select(Brand).where(func.lower(Brand.name) == name.lower())
-                            ).scalars().first()
-    if brand is None:
-        raise click.ClickException(f"no brand {name!r} (create it with `perks user create`)")
-    return brand
+    from perks.models import Campaign
 
 
 def campaign_dict(campaign: "Campaign", brand_name: str | None = None) -> dict[str, Any]:
@@ -71,7 +60,7 @@ def _create_command() -> click.Command:
         from perks.campaigns.store import CampaignError
 
         with prepared_session() as session:
-            brand_row = _brand(session, brand)
+            brand_row = find_brand(session, brand)
             try:
                 campaign = service.create(session=session, brand_id=brand_row.id, data=data)
             except CampaignError as error:
@@ -100,7 +89,7 @@ def campaign_list_command(brand: str | None, as_json: bool) -> None:
     from perks.topics import current_taxonomy, missing_slugs
 
     with prepared_session() as session:
-        brand_id = _brand(session, brand).id if brand else None
+        brand_id = find_brand(session, brand).id if brand else None
         names = dict(session.execute(select(Brand.id, Brand.name)).all())
         campaigns = list_campaigns(session=session, brand_id=brand_id)
         gone = missing_slugs({c.id: c.topics for c in campaigns}, current_taxonomy())

@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from perks.cli.support import echo_json, json_option, prepared_session, progress, with_appcontext
+from perks.cli.support import (
+    echo_json,
+    find_brand,
+    json_option,
+    prepared_session,
+    progress,
+    with_appcontext,
+)
 
 
 @click.command("import")
@@ -17,10 +24,16 @@ from perks.cli.support import echo_json, json_option, prepared_session, progress
 @click.option("--rejects", type=click.Path(path_type=Path),
               help="Where rejected rows go: a file (one input) or a folder. Default: beside "
                    "the input when that folder is writable, else the instance folder.")
+@click.option("--brand", help="With --list: the brand whose list the accounts go into.")
+@click.option("--list", "list_name", metavar="NAME",
+              help="Put the accounts into this named list of --brand (created if new): only "
+                   "that brand sees the ones not already in the shared pool. Default: the "
+                   "shared pool every brand sees.")
 @json_option
 @with_appcontext
 def import_command(paths: tuple[Path, ...], observed_at: str | None, mappings: tuple[str, ...],
-                   rejects: Path | None, as_json: bool) -> None:
+                   rejects: Path | None, brand: str | None, list_name: str | None,
+                   as_json: bool) -> None:
     """Import account files (CSV, JSON or JSON Lines) or the supported files in folders.
 
     Exit status: 0 when every file was imported (some rows may be rejected), 1 when a file
@@ -28,6 +41,7 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, mappings: t
     """
     from flask import current_app
 
+    from perks.accounts.lists import ListNameError, get_or_create_list
     from perks.campaigns import service
     from perks.importing import (
         ImportFormatError,
@@ -45,6 +59,9 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, mappings: t
         raise click.BadParameter(error.reason, param_hint="--observed-at") from None
     except MappingError as error:
         raise click.BadParameter(str(error), param_hint="--map") from None
+    if (brand is None) != (list_name is None):
+        raise click.BadParameter("--brand and --list go together: name both, or neither for "
+                                 "the shared pool", param_hint="--list")
     files = expand_paths(paths)
     if rejects is not None and len(files) > 1 and not rejects.is_dir():
         raise click.BadParameter("with several files, --rejects must be a folder",
@@ -52,6 +69,13 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, mappings: t
     instance = Path(current_app.instance_path)
     results, failures = [], []
     with prepared_session() as session:
+        list_id = None
+        if brand is not None and list_name is not None:
+            try:
+                list_id = get_or_create_list(session, brand_id=find_brand(session, brand).id,
+                                             name=list_name).id
+            except ListNameError as error:
+                raise click.BadParameter(str(error), param_hint="--list") from None
         for path in files:
             target = rejects / f"{path.name}.rejects.csv" if rejects and rejects.is_dir() \
                 else rejects
@@ -59,7 +83,7 @@ def import_command(paths: tuple[Path, ...], observed_at: str | None, mappings: t
                 with progress(path.name) as update:
                     result = import_file(session, path, observed_at=observed, mapping=mapping,
                                          rejects_path=target, fallback_dir=instance,
-                                         progress=update)
+                                         progress=update, account_list_id=list_id)
             except (ImportFormatError, OSError) as error:
                 failures.append({"source": str(path), "error": str(error)})
                 click.echo(f"error: {error} (nothing from this file was stored)", err=True)

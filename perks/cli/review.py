@@ -97,7 +97,7 @@ def decide_command(handle: str, decision: str, brand: str, note: str | None,
 
     with prepared_session() as session:
         brand_row = _brand(session, brand)
-        found = find_account(session, handle)
+        found = find_account(session, handle, brand_id=brand_row.id)
         if found is None:
             raise click.ClickException(f"no account with handle {handle!r}")
         user_id = None

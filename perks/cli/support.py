@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from flask import Flask
     from sqlmodel import Session
 
+    from perks.models import Brand
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -44,6 +46,19 @@ def app_factory(ctx: click.Context) -> "Callable[[], Flask]":
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def find_brand(session: "Session", name: str) -> "Brand":
+    """The brand called `name` (case-insensitive); a ClickException when there is none."""
+    from sqlalchemy import func, select
+
+    from perks.models import Brand
+
+    brand = session.execute(select(Brand).where(func.lower(Brand.name) == name.lower())
+                            ).scalars().first()
+    if brand is None:
+        raise click.ClickException(f"no brand {name!r} (create it with `perks user create`)")
+    return brand
 
 
 @contextmanager

@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, delete, insert, select, text, update
+from sqlalchemy import DateTime, delete, false, insert, select, text, update
 from sqlmodel import Session
 
 from perks.accounts import topic_ids_by_slug
+from perks.accounts.lists import add_members, drop_import_members
 from perks.importing.readers import BadLine, ImportFormatError, open_source, read_records
 from perks.importing.records import RowError, normalize_record
 from perks.models import Account, AccountTopic, ImportRun, ImportUndo, Person, utcnow
@@ -99,12 +100,14 @@ def import_file(session: Session, path: Path, *, observed_at: datetime | None = 
                 rejects_path: Path | None = None, fallback_dir: Path | None = None,
                 mapping: tuple[tuple[str, str], ...] = (),
                 progress: Callable[[int], None] | None = None,
-                source_name: str | None = None, run_id: int | None = None) -> ImportResult:
+                source_name: str | None = None, run_id: int | None = None,
+                account_list_id: int | None = None) -> ImportResult:
     """Import one file; raise ImportFormatError (storing nothing) if it cannot be read whole
     or none of its records could be stored. Rejects go to `rejects_path`, by default
     default_rejects_path(path, fallback_dir); they are written even when the file fails.
     `source_name` is what accounts and messages call the file (default: its path); `run_id`
-    an ImportRun made beforehand to record this import in (a web upload's)."""
+    an ImportRun made beforehand to record this import in (a web upload's);
+    `account_list_id`: see import_records."""
     source = open_source(path)
     rejects = RejectsFile(rejects_path or default_rejects_path(path, fallback_dir))
     try:
@@ -112,7 +115,8 @@ def import_file(session: Session, path: Path, *, observed_at: datetime | None = 
                                 source_name=source_name or str(path),
                                 observed_at=observed_at, on_reject=rejects.write,
                                 progress=progress, file_format=source.file_format,
-                                mapping=mapping, run_id=run_id)
+                                mapping=mapping, run_id=run_id,
+                                account_list_id=account_list_id)
     except ImportFormatError as error:
         written = rejects.close()
         if written:
@@ -132,9 +136,15 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
                    progress: Callable[[int], None] | None = None,
                    file_format: str = "",
                    mapping: tuple[tuple[str, str], ...] = (),
-                   run_id: int | None = None) -> ImportResult:
+                   run_id: int | None = None,
+                   account_list_id: int | None = None) -> ImportResult:
     """Validate and upsert (line, raw record) pairs, committing batch by batch; each batch's
     commit also records the counts so far in the ImportRun (`run_id`'s, else a new one).
+
+    With `account_list_id` (a brand's list, perks.accounts.lists) the accounts it inserts are
+    list-only (shared = false) and every record it stores, inserted, updated or unchanged,
+    becomes a member of the list. Without one (the shared pool) every account that arrives is
+    shared. Memberships are written in the batches' transactions and undone with them.
 
     Rows on the suppression list are counted in `suppressed` and never stored; every stored
     row gets `probable_minor` from its bio (perks.privacy). When the records cannot be read
@@ -149,10 +159,11 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     if run is None:
         run = ImportRun(source_file=source_name, file_format=file_format)
     run.source_file, run.file_format, run.status = source_name, file_format, "running"
-    run.started_at = utcnow()
+    run.started_at, run.account_list_id = utcnow(), account_list_id
     session.add(run)
     session.commit()  # the run must exist before a batch's undo rows point at it
-    writer = _BatchWriter(session, run_id=run.id, source_name=source_name, result=result)
+    writer = _BatchWriter(session, run_id=run.id, source_name=source_name, result=result,
+                          list_id=account_list_id)
     suppression = SuppressionIndex.load(session)
     defaulted_observation = 0
     reasons: Counter[str] = Counter()
@@ -237,8 +248,11 @@ def _mark_failed(session: Session, run: ImportRun, error: str, result: ImportRes
 
 def undo_import(session: Session, run_id: int | None) -> None:
     """Take back out what import run `run_id` wrote: restore the accounts it updated, delete
-    the accounts and people it created. In short transactions, like the import itself."""
+    the accounts and people it created, the list memberships it added. In short transactions,
+    like the import itself."""
     undo = ImportUndo.__table__
+    drop_import_members(session, run_id)
+    session.commit()
     datetimes = {c.name for c in ACCOUNT.c if _is_datetime(c.type)}
     last = 0
     while True:
@@ -317,8 +331,9 @@ class _BatchWriter:
     """Collects clean records and upserts them a batch at a time."""
 
     def __init__(self, session: Session, *, run_id: int | None, source_name: str,
-                 result: ImportResult):
+                 result: ImportResult, list_id: int | None = None):
         self.session = session
+        self.list_id = list_id
         self.run_id = run_id
         self.source_name = source_name
         self.result = result
@@ -356,18 +371,21 @@ class _BatchWriter:
         person_ids = self._person_ids({r["person_key"] for r in batch if r["person_key"]})
         stored = self._stored(batch)
         now = utcnow()
-        inserts, updates = [], []
+        inserts, updates, unchanged = [], [], []
+        # A list import leaves whether a stored account is shared alone; a shared one shares it.
+        shared = {} if self.list_id else {"shared": True}
         for record in batch:
             row = {k: v for k, v in record.items() if k not in ("topics", "person_key")}
             row.update(person_id=person_ids.get(record["person_key"]), source_file=self.source_name,
                        import_run_id=self.run_id, updated_at=now)
             known = stored.get((record["platform"], record["platform_id"]))
             if known is None:
-                inserts.append(row | {"first_imported_at": now})
+                inserts.append(row | {"first_imported_at": now, "shared": not self.list_id})
             elif record["observed_at"] >= known[1]:
-                updates.append(row | {"id": known[0]})
+                updates.append(row | {"id": known[0]} | shared)
             else:
                 self.result.unchanged += 1
+                unchanged.append(known[0])
                 record["topics"] = None  # an old observation does not replace topics either
         if inserts:
             _insert_rows(self.session, inserts)
@@ -377,8 +395,23 @@ class _BatchWriter:
         self.result.imported += len(inserts)
         self.result.updated += len(updates)
         self._replace_imported_topics([r for r in batch if r["topics"]])
+        if self.list_id:
+            add_members(self.session, list_id=self.list_id, import_run_id=self.run_id,
+                        account_ids=[i for i, _seen in self._stored(batch).values()])
+        elif unchanged:
+            self._share(unchanged)
         self._record_progress()
         self.session.commit()  # one short transaction per batch: the write lock is let go
+
+    def _share(self, account_ids: list[int]) -> None:
+        """Older observations arriving in the shared pool still share a list-only account."""
+        ids = self.session.execute(select(ACCOUNT.c.id).where(
+            ACCOUNT.c.id.in_(account_ids), ACCOUNT.c.shared.is_(false()))).scalars().all()
+        if ids:
+            self.session.execute(insert(ImportUndo), [
+                {"import_run_id": self.run_id, "account_id": i, "before": {"shared": False}}
+                for i in ids])
+            self.session.execute(update(ACCOUNT).where(ACCOUNT.c.id.in_(ids)).values(shared=True))
 
     def _record_progress(self) -> None:
         # In the batch's own transaction, so the counts a page shows are the rows committed.

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from perks.accounts.lists import ListNameError, clean_list_name, get_or_create_list
 from perks.importing.readers import EXTENSIONS, ImportFormatError
 from perks.importing.shapes import parse_mapping
 from perks.importing.store import ImportResult, import_file
@@ -69,6 +70,10 @@ def create_upload(session: Session, *, brand_id: int, user_id: int, filename: st
         raise UploadError(f"{Path(filename).name or 'The file'}: perks reads "
                           f"{', '.join(sorted(EXTENSIONS))} files")
     parse_mapping(mapping)  # raises MappingError, naming the bad line
+    try:
+        list_name = clean_list_name(list_name)
+    except ListNameError as error:
+        raise UploadError(str(error)) from None
     busy = active_upload(session, brand_id=brand_id)
     if busy is not None:
         raise UploadError(f"Your brand's upload of {busy.upload_name} is still running: wait "
@@ -114,9 +119,9 @@ def fail_upload(session: Session, run_id: int, message: str) -> None:
     session.commit()
 
 
-def run_upload(session: Session, *, run_id: int, folder: Path,
-               account_list_id: int | None = None) -> ImportResult | None:
-    """Import queued upload `run_id`; None when it failed (the run says why, nothing stored).
+def run_upload(session: Session, *, run_id: int, folder: Path) -> ImportResult | None:
+    """Import queued upload `run_id` into its brand's named list (created when new); None
+    when it failed (the run says why, nothing stored).
 
     The saved file is deleted afterwards either way: its rows are in the store or refused,
     and the rejects file keeps only line numbers and reasons."""
@@ -126,14 +131,13 @@ def run_upload(session: Session, *, run_id: int, folder: Path,
     path = upload_path(folder, run)
     shown = run.upload_name or path.name
     rejects = rejects_path(folder, run_id)
-    extra: dict[str, Any] = {}
-    if account_list_id is not None:
-        extra["account_list_id"] = account_list_id
     try:
+        account_list = get_or_create_list(session, brand_id=run.brand_id,
+                                          name=run.list_name or "")
         return import_file(session, path, observed_at=run.observed_at, rejects_path=rejects,
                            mapping=tuple(parse_mapping(run.mapping or []).items()),
-                           source_name=shown, run_id=run_id, **extra)
-    except (ImportFormatError, OSError) as error:
+                           source_name=shown, run_id=run_id, account_list_id=account_list.id)
+    except (ImportFormatError, ListNameError, OSError) as error:
         # Messages name the saved file by the name its sender knows, the rejects by the page.
         message = (str(error).replace(f": {rejects}", " (download them below)")
                    .replace(str(path), shown))

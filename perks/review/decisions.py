@@ -20,6 +20,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from perks.accounts import get_account
 from perks.campaigns import allocation
 from perks.detection import policy
 from perks.models import (
@@ -98,8 +99,8 @@ def decide(*, session: Session, brand_id: int, account_id: int, decision: str,
     the brand's shortlists. Raises DecisionConflict otherwise. The caller commits."""
     if decision not in REVIEW_DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(REVIEW_DECISIONS)}")
-    found = session.get(Account, account_id)
-    if found is None:
+    found = get_account(session, account_id, brand_id=brand_id)
+    if found is None:  # another brand's list-only account is as missing as a deleted one
         raise ReviewError(f"no account with id {account_id}")
     note = (note or "").strip()[:NOTE_MAX] or None
     before = current_decision(session=session, brand_id=brand_id, account_id=account_id)

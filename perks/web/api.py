@@ -227,7 +227,8 @@ def account(handle: str):
         404: NotFound
     """
     session = get_session()
-    found = find_account(session, handle[:100]) if "\x00" not in handle else None
+    found = (find_account(session, handle[:100], brand_id=g.api_user.brand_id)
+             if "\x00" not in handle else None)
     if found is None:
         abort(404, "no account with that handle")
     current = decisions.current_decision(session=session, brand_id=g.api_user.brand_id,

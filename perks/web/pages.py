@@ -4,11 +4,10 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import text
 
-from perks.accounts import search_accounts
+from perks.accounts import count_accounts, get_account, search_accounts
 from perks.accounts.profiles import account_summary
 from perks.campaigns.store import list_campaigns
 from perks.db import get_session
-from perks.models import Account
 from perks.review.decisions import audit_trail
 from perks.web.access import EVERYONE, roles_required
 from perks.web.params import page_arg
@@ -27,7 +26,7 @@ def healthz():
 @roles_required(*EVERYONE)
 def home():
     session = get_session()
-    total = session.execute(text("SELECT COUNT(*) FROM account")).scalar_one()
+    total = count_accounts(session, brand_id=current_user.brand_id)
     campaigns = list_campaigns(session=session, brand_id=current_user.brand_id)
     return render_template("pages/home.html", campaigns=campaigns, pool_size=total,
                            brand=current_user.brand_name)
@@ -38,7 +37,7 @@ def home():
 def accounts():
     query = request.args.get("q", "")[:100]
     page = page_arg()
-    result = search_accounts(get_session(), query=query, page=page,
+    result = search_accounts(get_session(), brand_id=current_user.brand_id, query=query, page=page,
                              per_page=current_app.config["ACCOUNTS_PER_PAGE"])
     return render_template("pages/accounts.html", result=result, query=query)
 
@@ -47,8 +46,8 @@ def accounts():
 @roles_required(*EVERYONE)
 def account(account_id: int):
     session = get_session()
-    record = session.get(Account, account_id)
-    if record is None:
+    record = get_account(session, account_id, brand_id=current_user.brand_id)
+    if record is None:  # another brand's list-only account is as missing as a deleted one
         abort(404)
     audit = audit_trail(session=session, brand_id=current_user.brand_id, account_id=account_id)
     return render_template("pages/account.html", account=record, audit=audit,

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from perks.accounts import get_account
 from perks.auth import throttle
 from perks.campaigns.allocation import refill
 from perks.campaigns.service import withdraw_from_brand
@@ -112,7 +113,9 @@ def reject(request_id: int):
 
 
 def _confirmed_account(account_id: int) -> Account | None:
-    record = get_session().get(Account, account_id)
+    # An account the user's brand cannot see is a 404, as on its page (removal requests, by
+    # handle, reach every account).
+    record = get_account(get_session(), account_id, brand_id=current_user.brand_id)
     if record is None:
         abort(404)
     if not request.form.get("confirm"):

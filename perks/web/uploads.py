@@ -29,6 +29,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from perks.accounts.lists import LIST_NAME_MAX
 from perks.campaigns.export import safe_cell
 from perks.db import get_session
 from perks.importing import MappingError, parse_mapping
@@ -63,7 +64,7 @@ class UploadForm(FlaskForm):
         FileRequired("Choose a file to upload."),
         FileAllowed(SUFFIXES, "perks reads " + ", ".join(f".{s}" for s in SUFFIXES)
                     + " files (CSV, JSON or JSON Lines).")])
-    list_name = StringField("List", validators=[DataRequired(), Length(max=200)],
+    list_name = StringField("List", validators=[DataRequired(), Length(max=LIST_NAME_MAX)],
                             description="The brand's list the accounts join, e.g. “spring "
                                         "creators”; a new name starts a new list.")
     mapping = TextAreaField("Column mapping", validators=[Optional(), Length(max=4000)],
