@@ -1,5 +1,6 @@
 """`perks import PATH…`: read account files into the store."""
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,7 @@ def import_upload_command(run_id: int) -> None:
     from perks.campaigns import service
     from perks.importing.uploads import run_upload, upload_folder
 
+    os.nice(10)  # a background import yields the CPU to the web workers serving people
     folder = upload_folder(Path(current_app.instance_path))
     with prepared_session() as session:
         result = run_upload(session, run_id=run_id, folder=folder)
