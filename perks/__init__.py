@@ -39,10 +39,10 @@ def register_extensions(app: "Flask") -> None:
 
 
 def register_blueprints(app: "Flask") -> None:
-    from perks.web import api, auth, campaigns, pages, privacy, review, settings
+    from perks.web import api, auth, campaigns, pages, privacy, review, settings, uploads
     from perks.web.extensions import csrf
 
-    for module in (auth, pages, campaigns, review, privacy, settings, api):
+    for module in (auth, pages, campaigns, review, privacy, settings, uploads, api):
         app.register_blueprint(module.blueprint)
     # Bearer tokens only under /api/v1 (perks.web.access): no cookie, so no forgery to stop.
     csrf.exempt(api.blueprint)

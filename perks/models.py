@@ -67,7 +67,7 @@ class ImportRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     source_file: str = Field(max_length=1000)
     file_format: str = Field(default="", max_length=10)
-    status: str = Field(default="running", max_length=20)  # running / done / failed
+    status: str = Field(default="running", max_length=20)  # queued / running / done / failed
     error: str | None = None
     imported: int = 0
     updated: int = 0
@@ -78,6 +78,17 @@ class ImportRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     seconds: float | None = None
+    # Progress, written with each committed batch (a web upload's page reads it).
+    rows_read: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    progress_at: datetime | None = None
+    # A web upload's (perks.importing.uploads): who sent it and what they asked for. The file
+    # itself lives in the instance folder under the run's id, never under a name they chose.
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    upload_name: str | None = Field(default=None, max_length=255)  # shown, never a path
+    list_name: str | None = Field(default=None, max_length=200)
+    mapping: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    observed_at: datetime | None = None
 
 
 class ImportUndo(SQLModel, table=True):

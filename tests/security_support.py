@@ -18,8 +18,9 @@ A_CAMPAIGN = "Alpha secret launch"
 A_NOTE = "alpha-note-7f3"
 A_TOKEN_NAME = "alpha-token-name"
 A_EMAIL = "ana@brand-a.example"
+A_UPLOAD = "alpha-pool-9c1.csv"
 B_EMAIL = "bo@brand-b.example"
-MARKERS = (A_CAMPAIGN, A_NOTE, A_TOKEN_NAME, A_EMAIL)
+MARKERS = (A_CAMPAIGN, A_NOTE, A_TOKEN_NAME, A_EMAIL, A_UPLOAD)
 
 
 @dataclass
@@ -32,12 +33,14 @@ class World:
     ids: dict[str, int]
     a_token: str
     b_token: str
+    run_id: int = 0  # Brand A's finished upload, with a rejects file
 
 
 def build_world(app, *, b_role: str = "admin") -> World:
     from sqlalchemy import select
 
-    from perks.models import ApiToken
+    from perks.importing.uploads import rejects_path, upload_folder
+    from perks.models import ApiToken, ImportRun
 
     gen_user(app, email=A_EMAIL, brand="Brand A", role="admin")
     gen_user(app, email=B_EMAIL, brand="Brand B", role=b_role)
@@ -50,14 +53,21 @@ def build_world(app, *, b_role: str = "admin") -> World:
                          decision="genuine", note=A_NOTE, user_id=1, expected_version=0)
         request = submit_removal(session=session, handle="ben", client_ip="192.0.2.1",
                                  secret=app.config["SECRET_KEY"])
+        upload = ImportRun(source_file=A_UPLOAD, upload_name=A_UPLOAD, file_format="csv",
+                           status="done", brand_id=brand_a.id, user_id=1, list_name="alpha",
+                           rejected=1, rows_read=1)
+        session.add(upload)
         session.commit()
-        campaign_id, request_id = campaign.id, request.id
+        campaign_id, request_id, run_id = campaign.id, request.id, upload.id
+    rejects_path(upload_folder(app.instance_path), run_id).write_text(
+        "line,field,reason\n2,id,missing\n")
     a_token = gen_token(app, email=A_EMAIL, name=A_TOKEN_NAME)
     b_token = gen_token(app, email=B_EMAIL, name="beta script")
     with Session(app.extensions["perks_engine"]) as session:
         token_id = session.exec(select(ApiToken.id).where(
             ApiToken.name == A_TOKEN_NAME)).scalars().one()
-    return World(campaign_id, ids["pia"], "pia", token_id, request_id, ids, a_token, b_token)
+    return World(campaign_id, ids["pia"], "pia", token_id, request_id, ids, a_token, b_token,
+                 run_id)
 
 
 def login(client, email: str):

@@ -38,6 +38,10 @@ MATRIX = [
                                   "reviewer": 403}),
     ("POST", "/privacy/accounts/{a}/withdraw", {"admin": 302, "manager": 403, "reviewer": 403}),
     ("GET", "/settings/users", {"admin": 200, "manager": 403, "reviewer": 403}),
+    ("GET", "/uploads/", {"admin": 200, "manager": 200, "reviewer": 403}),
+    ("GET", "/uploads/{u}", {"admin": 200, "manager": 200, "reviewer": 403}),
+    ("GET", "/uploads/{u}/status", {"admin": 200, "manager": 200, "reviewer": 403}),
+    ("GET", "/uploads/{u}/rejects.csv", {"admin": 200, "manager": 200, "reviewer": 403}),
     ("GET", "/settings/tokens", {"admin": 200, "manager": 200, "reviewer": 200}),
     ("GET", "/api/v1/campaigns", {"admin": 200, "manager": 200, "reviewer": 200}),
     ("POST", "/api/v1/campaigns", {"admin": 422, "manager": 422, "reviewer": 403}),
@@ -64,7 +68,8 @@ def test_each_role_gets_what_the_table_says(app, role):
     client = app.test_client()
     login(client, email)
     for method, template, expected in MATRIX:
-        path = template.format(c=world.campaign_id, r=world.request_id, a=world.account_id)
+        path = template.format(c=world.campaign_id, r=world.request_id, a=world.account_id,
+                               u=world.run_id)
         if path.startswith("/api/"):
             response = client.open(path, method=method, headers=bearer(token),
                                    json={} if method == "POST" else None)

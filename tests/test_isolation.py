@@ -18,6 +18,7 @@ SHARED = "shared"  # the pool and its removal requests: any brand may see them
 PARAMS = {
     "campaign_id": (BRAND, lambda w: w.campaign_id),
     "token_id": (BRAND, lambda w: w.token_id),
+    "run_id": (BRAND, lambda w: w.run_id),
     "account_id": (SHARED, lambda w: w.account_id),
     "handle": (SHARED, lambda w: w.handle),
     "request_id": (SHARED, lambda w: w.request_id),

@@ -1,5 +1,6 @@
 """`perks import PATH…`: read account files into the store."""
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -120,4 +121,30 @@ def _result_dict(result: Any) -> dict[str, Any]:
             "seconds": round(result.seconds, 3), "warnings": result.warnings}
 
 
-COMMANDS = [import_command]
+@click.command("import-upload", hidden=True)
+@click.argument("run_id", type=int)
+@with_appcontext
+def import_upload_command(run_id: int) -> None:
+    """Import a file uploaded through the web app (the upload page starts this itself).
+
+    Exit status: 0 when imported, 1 when the file failed as a whole (the run says why)."""
+    from flask import current_app
+
+    from perks.campaigns import service
+    from perks.importing.uploads import run_upload, upload_folder
+
+    os.nice(10)  # a background import yields the CPU to the web workers serving people
+    folder = upload_folder(Path(current_app.instance_path))
+    with prepared_session() as session:
+        result = run_upload(session, run_id=run_id, folder=folder)
+        if result is None:
+            sys.exit(1)
+        # As after `perks import`: updated profiles change who qualifies.
+        service.refresh_campaigns(session)
+        session.commit()
+    click.echo(f"upload {run_id}: {result.imported:,} imported, {result.updated:,} updated, "
+               f"{result.unchanged:,} unchanged, {result.rejected:,} rejected, "
+               f"{result.suppressed:,} suppressed ({result.seconds:.2f} s)")
+
+
+COMMANDS = [import_command, import_upload_command]

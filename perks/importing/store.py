@@ -53,10 +53,14 @@ class ImportResult:
     import_run_id: int | None = None
 
     @property
+    def rows_read(self) -> int:
+        """Records counted so far (every record read ends in exactly one count)."""
+        return (self.imported + self.updated + self.unchanged + self.rejected
+                + self.suppressed)
+
+    @property
     def rows_per_second(self) -> float:
-        total = (self.imported + self.updated + self.unchanged + self.rejected
-                 + self.suppressed)
-        return total / self.seconds if self.seconds else 0.0
+        return self.rows_read / self.seconds if self.seconds else 0.0
 
 
 class RejectsFile:
@@ -96,18 +100,23 @@ def import_file(session: Session, path: Path, *, observed_at: datetime | None = 
                 rejects_path: Path | None = None, fallback_dir: Path | None = None,
                 mapping: tuple[tuple[str, str], ...] = (),
                 progress: Callable[[int], None] | None = None,
+                source_name: str | None = None, run_id: int | None = None,
                 account_list_id: int | None = None) -> ImportResult:
     """Import one file; raise ImportFormatError (storing nothing) if it cannot be read whole
     or none of its records could be stored. Rejects go to `rejects_path`, by default
     default_rejects_path(path, fallback_dir); they are written even when the file fails.
+    `source_name` is what accounts and messages call the file (default: its path); `run_id`
+    an ImportRun made beforehand to record this import in (a web upload's);
     `account_list_id`: see import_records."""
     source = open_source(path)
     rejects = RejectsFile(rejects_path or default_rejects_path(path, fallback_dir))
     try:
-        result = import_records(session, read_records(source), source_name=str(path),
+        result = import_records(session, read_records(source),
+                                source_name=source_name or str(path),
                                 observed_at=observed_at, on_reject=rejects.write,
                                 progress=progress, file_format=source.file_format,
-                                mapping=mapping, account_list_id=account_list_id)
+                                mapping=mapping, run_id=run_id,
+                                account_list_id=account_list_id)
     except ImportFormatError as error:
         written = rejects.close()
         if written:
@@ -127,8 +136,10 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
                    progress: Callable[[int], None] | None = None,
                    file_format: str = "",
                    mapping: tuple[tuple[str, str], ...] = (),
+                   run_id: int | None = None,
                    account_list_id: int | None = None) -> ImportResult:
-    """Validate and upsert (line, raw record) pairs, committing batch by batch.
+    """Validate and upsert (line, raw record) pairs, committing batch by batch; each batch's
+    commit also records the counts so far in the ImportRun (`run_id`'s, else a new one).
 
     With `account_list_id` (a brand's list, perks.accounts.lists) the accounts it inserts are
     list-only (shared = false) and every record it stores, inserted, updated or unchanged,
@@ -144,8 +155,11 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     default_observed_at = observed_at or utcnow()
     now = datetime.now(UTC)
     result = ImportResult(source=source_name, file_format=file_format)
-    run = ImportRun(source_file=source_name, file_format=file_format,
-                    account_list_id=account_list_id)
+    run = session.get(ImportRun, run_id) if run_id is not None else None
+    if run is None:
+        run = ImportRun(source_file=source_name, file_format=file_format)
+    run.source_file, run.file_format, run.status = source_name, file_format, "running"
+    run.started_at, run.account_list_id = utcnow(), account_list_id
     session.add(run)
     session.commit()  # the run must exist before a batch's undo rows point at it
     writer = _BatchWriter(session, run_id=run.id, source_name=source_name, result=result,
@@ -188,7 +202,7 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     except BaseException as error:  # a format error, or an interrupt: take the file back out
         session.rollback()
         undo_import(session, run.id)
-        _mark_failed(session, run, str(error) or type(error).__name__)
+        _mark_failed(session, run, str(error) or type(error).__name__, result)
         raise
     if defaulted_observation and observed_at is None:
         result.warnings.append(
@@ -197,6 +211,7 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     result.seconds = time.perf_counter() - started
     for name in ("imported", "updated", "unchanged", "rejected", "suppressed"):
         setattr(run, name, getattr(result, name))
+    run.rows_read, run.progress_at = result.rows_read, utcnow()
     run.status, run.finished_at, run.seconds = "done", utcnow(), result.seconds
     session.add(run)
     session.commit()
@@ -223,9 +238,11 @@ def _check_something_stored(result: ImportResult, first_reject: tuple[int, str, 
         + (f"; also {others}" if others else ""))
 
 
-def _mark_failed(session: Session, run: ImportRun, error: str) -> None:
-    run.status, run.error, run.finished_at = "failed", error[:2000], utcnow()
-    session.add(run)
+def _mark_failed(session: Session, run: ImportRun, error: str, result: ImportResult) -> None:
+    # The batches' counts were taken back out with their rows; the rejects stand.
+    session.execute(update(ImportRun).where(ImportRun.id == run.id).values(
+        status="failed", error=error[:2000], finished_at=utcnow(), imported=0, updated=0,
+        unchanged=0, suppressed=0, rejected=result.rejected, rows_read=result.rows_read))
     session.commit()
 
 
@@ -383,6 +400,7 @@ class _BatchWriter:
                         account_ids=[i for i, _seen in self._stored(batch).values()])
         elif unchanged:
             self._share(unchanged)
+        self._record_progress()
         self.session.commit()  # one short transaction per batch: the write lock is let go
 
     def _share(self, account_ids: list[int]) -> None:
@@ -394,6 +412,13 @@ class _BatchWriter:
                 {"import_run_id": self.run_id, "account_id": i, "before": {"shared": False}}
                 for i in ids])
             self.session.execute(update(ACCOUNT).where(ACCOUNT.c.id.in_(ids)).values(shared=True))
+
+    def _record_progress(self) -> None:
+        # In the batch's own transaction, so the counts a page shows are the rows committed.
+        counts = {name: getattr(self.result, name) for name in (
+            "imported", "updated", "unchanged", "rejected", "suppressed", "rows_read")}
+        self.session.execute(update(ImportRun).where(ImportRun.id == self.run_id)
+                             .values(**counts, progress_at=utcnow()))
 
     def _keep_for_undo(self, updates: list[dict[str, Any]],
                        with_topics: list[dict[str, Any]]) -> None:

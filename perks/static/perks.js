@@ -1,6 +1,7 @@
 // Small enhancements; every page works without them (the CSP allows only this file, no inline
 // script). 1. "select all" boxes, 2. the topic chooser with search and chips, 3. the campaign
-// form's expected-shortlist preview (a GET that stores nothing).
+// form's expected-shortlist preview (a GET that stores nothing), 4. an upload's progress, read
+// from its status (a GET) until the import ends, when the page reloads with the outcome.
 "use strict";
 
 document.documentElement.classList.add("js");
@@ -126,11 +127,37 @@ function preview(form) {
   update();
 }
 
+const UPLOAD_STATES = { queued: "waiting to start", running: "importing", done: "done", failed: "failed" };
+
+function uploadProgress(section) {
+  const show = (status) => {
+    section.querySelectorAll("[data-field]").forEach((cell) => {
+      const value = status[cell.dataset.field];
+      if (cell.dataset.field === "state") cell.textContent = UPLOAD_STATES[value] || value;
+      else if (typeof value === "number") cell.textContent = value.toLocaleString("en");
+    });
+  };
+  async function poll() {
+    try {
+      const answer = await fetch(section.dataset.uploadStatus, {
+        headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (answer.ok) {
+        const status = await answer.json();
+        show(status);
+        if (status.finished) { window.location.reload(); return; }
+      }
+    } catch (error) { /* the next poll tries again */ }
+    setTimeout(poll, 1000);
+  }
+  setTimeout(poll, 1000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll(".no-js").forEach((item) => { item.hidden = true; });
   selectAll();
   document.querySelectorAll("select[data-chooser]").forEach(topicChooser);
   document.querySelectorAll("form[data-preview]").forEach(preview);
+  document.querySelectorAll("[data-upload-status]").forEach(uploadProgress);
   const summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 });

@@ -5,7 +5,7 @@ inside an API view answer alike. Nothing of the server shows: no stack trace, pa
 name; a 500 is logged in full and shown as one sentence.
 """
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 # Werkzeug's default descriptions talk to developers ("the browser doesn't understand how to
@@ -49,14 +49,25 @@ def json_error(error: HTTPException):
     return response
 
 
+def too_large() -> str:
+    """The 413's sentence with the limit in it (MAX_CONTENT_LENGTH, PERKS_MAX_UPLOAD_BYTES)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return MESSAGES[413]
+    return (f"{MESSAGES[413][:-1]}: perks takes requests, an uploaded file included, of up to "
+            f"{limit / 2**20:,.1f} MB. Split the file, or ask your operator to raise "
+            "PERKS_MAX_UPLOAD_BYTES.")
+
+
 def _handle(error: HTTPException):
     if request.path.startswith("/api/"):
         return json_error(error)
     if (error.code or 500) < 400:  # redirects raised as exceptions pass through untouched
         return error
     code = error.code or 500
+    text = too_large() if code == 413 else message(error)
     return render_template("errors/error.html", code=code, title=TITLES.get(code, "Error"),
-                           message=message(error)), code
+                           message=text), code
 
 
 def init_app(app: Flask) -> None:
