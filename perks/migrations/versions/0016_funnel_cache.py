@@ -11,7 +11,7 @@ recreated with those columns (SQLite: trailing key columns; PostgreSQL: INCLUDE,
 type has no b-tree ordering). The DDL is frozen here (a migration imports no live code);
 tests/test_ranking_ddl.py checks it against perks.campaigns.ranking.index_statements.
 
-The funnel's in-process cache (perks.campaigns.funnel_cache) needs no schema: it is keyed by
+The funnel's in-process cache (perks.campaigns.query_cache) needs no schema: it is keyed by
 the database's own change counters.
 """
 
