@@ -8,7 +8,7 @@ Later stages (campaigns, review) hang their own tables off Account by its surrog
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, text, true
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, true
 from sqlmodel import Field, SQLModel
 
 from perks.auth import BRAND_ROLES, ROLES  # noqa: F401  (re-exported)
@@ -249,12 +249,8 @@ class TopicRank(SQLModel, table=True):
     accounts. The copied columns are perks.campaigns.rules.RANKING_COLUMNS."""
 
     __tablename__ = "topic_rank"
-    __table_args__ = (
-        Index("ix_topic_rank_percentile", "topic_id",
-              text("(weight * influence_percentile) DESC"), "account_id"),
-        Index("ix_topic_rank_score", "topic_id", text("(weight * influence_score) DESC"),
-              "account_id"),
-    )
+    # Its two rank indexes, which also carry the rule columns, are dialect-specific DDL:
+    # perks.campaigns.ranking.index_statements (migration 0018 creates them).
 
     account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
     topic_id: int = Field(foreign_key="topic.id", primary_key=True)

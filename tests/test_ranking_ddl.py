@@ -27,3 +27,17 @@ def test_the_migrations_trigger_ddl_is_what_the_rules_build(dialect):
     migration = _latest_topic_rank_migration()
     assert migration.TRIGGERS[dialect] == ranking.trigger_statements(dialect)
     assert migration.FILL == ranking.fill_statement()
+
+
+def _latest_index_migration():
+    paths = sorted(p for p in VERSIONS.glob("*.py") if "INDEXES = {" in p.read_text())
+    spec = importlib.util.spec_from_file_location("index_migration", paths[-1])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_migrations_rank_indexes_are_what_ranking_builds(dialect):
+    # When a rule starts reading a new column, the indexes must carry it: a new migration.
+    assert _latest_index_migration().INDEXES[dialect] == ranking.index_statements(dialect)

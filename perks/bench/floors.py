@@ -164,15 +164,42 @@ class InMemory:
         return accounts[best[np.sort(first)][:k]]
 
 
-def time_csv_writer(rows: list[list[Any]], repeats: int) -> list[float]:
-    """Bare csv.writer over rows already in memory (floats already rounded)."""
-    times = []
+def time_read_and_write_csv(engine: Engine, sql: str, repeats: int) -> tuple[int, list[float]]:
+    """The same rows the export writes, read by its own SELECT (values inlined) on a raw DBAPI
+    cursor and put through a bare csv.writer: (rows, seconds per repeat)."""
+    connection = _dbapi(engine)
+    cursor = connection.cursor()
+    times, rows = [], 0
     for _ in range(repeats):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         clock = time.perf_counter()
-        writer.writerows(rows)
+        cursor.execute(sql)
+        fetched = cursor.fetchall()
+        writer.writerows(fetched)
         times.append(time.perf_counter() - clock)
+        rows = len(fetched)
+    cursor.close()
+    connection.close()
+    return rows, times
+
+
+def time_topic_count(engine: Engine, topic_ids: list[int], min_weight: float, repeats: int
+                     ) -> list[float]:
+    """COUNT of the accounts carrying the topics: the one number every funnel count needs."""
+    p = _param(engine)
+    sql = ("SELECT COUNT(DISTINCT account_id) FROM account_topic "  # noqa: S608 - placeholders
+           f"WHERE topic_id IN ({', '.join([p] * len(topic_ids))}) AND weight >= {p}")
+    connection = _dbapi(engine)
+    cursor = connection.cursor()
+    times = []
+    for _ in range(repeats):
+        clock = time.perf_counter()
+        cursor.execute(sql, (*topic_ids, min_weight))
+        cursor.fetchall()
+        times.append(time.perf_counter() - clock)
+    cursor.close()
+    connection.close()
     return times
 
 

@@ -24,12 +24,13 @@ exact bytes, under the name `<campaign-slug>_<kind>_<date>.csv`.
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, case, cast, select
 from sqlmodel import Session
 
 from perks.campaigns import rules
@@ -51,6 +52,9 @@ PROFILE_URLS = {"twitter": "https://x.com/{}", "x": "https://x.com/{}",
                 "instagram": "https://www.instagram.com/{}/",
                 "tiktok": "https://www.tiktok.com/@{}"}
 users = User.__table__
+account_topic = AccountTopic.__table__
+topic = Topic.__table__
+review_decision = ReviewDecision.__table__
 
 
 class ExportError(ValueError):
@@ -93,61 +97,116 @@ def columns(campaign: Campaign, kind: str = "approved") -> tuple[str, ...]:
             + (BIO_LOCATION_COLUMNS if campaign.export_bio_location else ()))
 
 
-def _round(value: float | None, digits: int) -> float | str:
-    return "" if value is None else round(value, digits)
+def _exported_ids(campaign: Campaign, kind: str):
+    """The account ids of the campaign's shortlist rows of `kind` (a subquery)."""
+    query = select(entry.c.account_id).where(entry.c.campaign_id == campaign.id)
+    if STATUSES[kind]:
+        query = query.where(entry.c.status.in_(STATUSES[kind]))
+    return query
 
 
-def _topics_by_account(session: Session, account_ids: list[int]) -> dict[int, str]:
+def _topics_by_account(session: Session, campaign: Campaign, kind: str) -> dict[int, str]:
+    """{account_id: "slug:weight; …"}, heaviest first then by slug, for the whole export in
+    one query (a few short strings per row, read before the rows stream)."""
+    slugs = dict(session.execute(select(topic.c.id, topic.c.slug)).all())
     rows = session.execute(
-        select(AccountTopic.account_id, Topic.slug, AccountTopic.weight)
-        .join(Topic, Topic.id == AccountTopic.topic_id)
-        .where(AccountTopic.account_id.in_(account_ids))
-        .order_by(AccountTopic.account_id, AccountTopic.weight.desc(), Topic.slug))
-    out: dict[int, list[str]] = {}
-    for account_id, slug, weight in rows:
-        out.setdefault(account_id, []).append(f"{slug}:{weight:.2f}")
-    return {k: "; ".join(v) for k, v in out.items()}
+        select(account_topic.c.account_id, account_topic.c.topic_id, account_topic.c.weight)
+        .where(account_topic.c.account_id.in_(_exported_ids(campaign, kind)))).all()
+    out: dict[int, list[tuple[float, str]]] = {}
+    for account_id, topic_id, weight in rows:
+        out.setdefault(account_id, []).append((-weight, slugs[topic_id]))
+    return {k: "; ".join(f"{slug}:{-w:.2f}" for w, slug in sorted(v)) for k, v in out.items()}
 
 
-def _decisions_by_account(session: Session, brand_id: int,
-                          account_ids: list[int]) -> dict[int, str]:
+def _decisions_by_account(session: Session, campaign: Campaign, kind: str) -> dict[int, str]:
     return dict(session.execute(
-        select(ReviewDecision.account_id, ReviewDecision.decision)
-        .where(ReviewDecision.brand_id == brand_id,
-               ReviewDecision.account_id.in_(account_ids))).all())
+        select(review_decision.c.account_id, review_decision.c.decision)
+        .where(review_decision.c.brand_id == campaign.brand_id,
+               review_decision.c.account_id.in_(_exported_ids(campaign, kind)))).all())
 
 
-def _flags(row: Any) -> str:
-    reasons = [r.get("text", "") if isinstance(r, dict) else str(r)
-               for r in (row.bot_reasons or [])]
-    return "; ".join([*(row.bot_flags or []), *reasons])
+def _flags(bot_flags: list | None, bot_reasons: list | None) -> str:
+    reasons = [r.get("text", "") if isinstance(r, dict) else str(r) for r in (bot_reasons or [])]
+    return "; ".join([*(bot_flags or []), *reasons])
 
 
-def _approved_at(row: Any) -> str:
-    if row.status != "approved" or row.decided_at is None:
+def _approved_at(decided_at: datetime | None) -> str:
+    if decided_at is None:
         return ""
-    at = row.decided_at if row.decided_at.tzinfo else row.decided_at.replace(tzinfo=UTC)
+    at = decided_at if decided_at.tzinfo else decided_at.replace(tzinfo=UTC)
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _line(row: Any, campaign: Campaign, kind: str, extra: Mapping[str, dict[int, str]]) -> list:
-    approved = row.status == "approved"
-    status = row.status
-    if row.account_id in extra["attention"]:  # approved, but no longer qualifies: say why
-        status = f"{row.status}, needs attention: {extra['attention'][row.account_id]}"
-    cells = [campaign.name, campaign.perk_description, row.screen_name, row.name or "",
-             row.platform, profile_url(row.platform, row.screen_name, row.url), status,
-             (row.decided_by_email or "") if approved else "", _approved_at(row)]
+def _text(value: str) -> str:
+    """safe_cell for a cell known to be text (the formula check only text needs)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+# The row values a line reads, in export_query's column order (unpacked by position: a Row's
+# attribute lookup costs about a microsecond each, more than the CSV writing of the cell).
+FIELDS = ("status", "account_id", "screen_name", "name", "platform", "url", "decided_by_email",
+          "decided_at", "rank", "relevance", "followers_count", "influence_score",
+          "influence_percentile", "score_version", "score_confidence", "bot_probability",
+          "bot_flags", "bot_reasons")
+
+
+def _line(values: tuple, head: list[str], kind: str, extra: Mapping[str, dict[int, str]]
+          ) -> list:
+    """One CSV row from an export_query row: `FIELDS`, then bio and location if asked.
+    `head` is the campaign and perk cells, made safe once per export; every other text cell
+    goes through `_text`, numbers as they are (a number runs nothing)."""
+    (status, account_id, screen_name, name, platform, url, decided_by_email, decided_at, rank,
+     relevance, followers, score, percentile, score_version, confidence, bot, bot_flags,
+     bot_reasons) = values[:18]
+    approved = status == "approved"
+    if account_id in extra["attention"]:  # approved, but no longer qualifies: say why
+        status = f"{status}, needs attention: {extra['attention'][account_id]}"
+    cells = [*head, _text(screen_name), _text(name or ""), _text(platform),
+             _text(profile_url(platform, screen_name, url)), _text(status),
+             _text(decided_by_email or "") if approved else "",
+             _approved_at(decided_at) if approved else ""]
     if kind == "analyst":
-        cells += [row.rank if row.rank is not None else "", _round(row.relevance, 4),
-                  row.followers_count, _round(row.influence_score, 1),
-                  _round(row.influence_percentile, 1), row.score_version or "",
-                  row.score_confidence or "", extra["topics"].get(row.account_id, ""),
-                  _round(row.bot_probability, 3), _flags(row),
-                  extra["decisions"].get(row.account_id, "")]
+        cells += [rank if rank is not None else "",
+                  "" if relevance is None else round(relevance, 4), followers,
+                  "" if score is None else round(score, 1),
+                  "" if percentile is None else round(percentile, 1),
+                  _text(score_version or ""), safe_cell(confidence or ""),
+                  _text(extra["topics"].get(account_id, "")),
+                  "" if bot is None else round(bot, 3),
+                  _text(_flags(_json_list(bot_flags), _json_list(bot_reasons))),
+                  _text(extra["decisions"].get(account_id, ""))]
+    if len(values) > 18:  # bio and location
+        cells += [_text(values[18] or ""), _text(values[19] or "")]
+    return cells
+
+
+def _json_list(text: str | None) -> list:
+    # JSON columns are read as their text and decoded only when not empty: most rows have no
+    # flags and no reasons, and a decoder call per cell cost more than writing the row.
+    return json.loads(text) if text and text not in ("[]", "null") else []
+
+
+def export_query(campaign: Campaign, kind: str = "approved", today: date | None = None):
+    """The export's rows: the `FIELDS` (then bio and location when the campaign asks) of the
+    shortlist entries of `kind`, in rank order, less those failing the privacy rules now."""
+    columns = [entry.c.status, entry.c.account_id, account_table.c.screen_name,
+               account_table.c.name, account_table.c.platform, account_table.c.url,
+               users.c.email.label("decided_by_email"),
+               case((entry.c.status == "approved", entry.c.updated_at)).label("decided_at"),
+               entry.c.rank, entry.c.relevance, account_table.c.followers_count,
+               account_table.c.influence_score, account_table.c.influence_percentile,
+               account_table.c.score_version, account_table.c.score_confidence,
+               account_table.c.bot_probability,
+               cast(account_table.c.bot_flags, Text).label("bot_flags"),
+               cast(account_table.c.bot_reasons, Text).label("bot_reasons")]
     if campaign.export_bio_location:
-        cells += [row.description or "", row.location or ""]
-    return [safe_cell(cell) for cell in cells]
+        columns += [account_table.c.description, account_table.c.location]
+    # The privacy rules hold at export time too, not only when the shortlist was built.
+    privacy = rules.passes(rules.ACCOUNTS,
+                           rules.Context(campaign, 1.0, today or datetime.now(UTC).date()),
+                           ("privacy",))
+    return (entries_query(campaign, statuses=STATUSES[kind]).with_only_columns(*columns)
+            .where(privacy).outerjoin(users, users.c.id == entry.c.decided_by))
 
 
 def export_csv(session: Session, campaign: Campaign, *, kind: str = "approved",
@@ -159,27 +218,16 @@ def export_csv(session: Session, campaign: Campaign, *, kind: str = "approved",
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns(campaign, kind))
     yield ("\ufeff" if excel else "") + _take(buffer)
-    query = entries_query(campaign, statuses=STATUSES[kind])
-    # The privacy rules hold at export time too, not only when the shortlist was built.
-    privacy = rules.passes(rules.ACCOUNTS, rules.Context(campaign, 1.0, datetime.now(UTC).date()),
-                           ("privacy",))
-    query = (query.where(privacy)
-             .outerjoin(users, users.c.id == entry.c.decided_by)
-             .add_columns(account_table.c.bot_flags, entry.c.updated_at.label("decided_at"),
-                          users.c.email.label("decided_by_email")))
-    if campaign.export_bio_location:
-        query = query.add_columns(account_table.c.description, account_table.c.location)
     # Approved entries that stopped qualifying (few: at most the perk quantity), read first.
-    attention = needs_attention(session, campaign)
-    result = session.execute(query.execution_options(yield_per=chunk_rows))
+    extra: dict[str, dict[int, str]] = {"topics": {}, "decisions": {},
+                                        "attention": needs_attention(session, campaign)}
+    if kind == "analyst":
+        extra |= {"topics": _topics_by_account(session, campaign, kind),
+                  "decisions": _decisions_by_account(session, campaign, kind)}
+    head = [safe_cell(campaign.name), safe_cell(campaign.perk_description)]
+    result = session.execute(export_query(campaign, kind).execution_options(yield_per=chunk_rows))
     for chunk in result.partitions(chunk_rows):
-        extra: dict[str, dict[int, str]] = {"topics": {}, "decisions": {},
-                                            "attention": attention}
-        if kind == "analyst":
-            ids = [row.account_id for row in chunk]
-            extra |= {"topics": _topics_by_account(session, ids),
-                      "decisions": _decisions_by_account(session, campaign.brand_id, ids)}
-        writer.writerows(_line(row, campaign, kind, extra) for row in chunk)
+        writer.writerows([_line(row, head, kind, extra) for row in chunk])
         yield _take(buffer)
 
 

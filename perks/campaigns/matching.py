@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, literal, select, 
 from sqlmodel import Session
 
 from perks.accounts import topic_ids_by_slug
-from perks.campaigns import rules
+from perks.campaigns import query_cache, rules
 from perks.campaigns.rules import ACCOUNTS, STAGES, Context, account
 from perks.detection import policy
 from perks.models import Campaign
@@ -98,7 +98,18 @@ def _pool_count(session: Session, ctx: Context) -> int:
 
 def funnel(session: Session, campaign: Campaign, *, bot_threshold: float,
            today: date | None = None) -> Funnel:
-    """How many accounts each stage removed, in order (two aggregate queries)."""
+    """How many accounts each stage removed, in order (two aggregate queries), reused while
+    the database is unchanged (perks.campaigns.query_cache.versioned: kept in this process,
+    keyed by the campaign's values and the data version read now, so a GET stores nothing)."""
+    today = today or datetime.now(UTC).date()
+    key = ("funnel", query_cache.campaign_key(campaign), bot_threshold, today)
+    return query_cache.versioned(session, key, lambda: count_funnel(
+        session, campaign, bot_threshold=bot_threshold, today=today))
+
+
+def count_funnel(session: Session, campaign: Campaign, *, bot_threshold: float,
+                 today: date) -> Funnel:
+    """The funnel counted now, without the cache."""
     ctx = context(session, campaign, bot_threshold=bot_threshold, today=today)
     matched, source, _ = matched_pool(ctx)
     cumulative, reached, privacy_counts = [], [], []

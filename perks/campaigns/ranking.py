@@ -4,7 +4,10 @@
 account columns the campaign rules read (perks.campaigns.rules.RANKING_COLUMNS), under the same
 names. Two expression indexes order each topic's rows by ``weight * percentile`` and
 ``weight * score`` (rules.rank_product), so the best eligible accounts of a topic are the first
-rows of an index range scan, however popular the topic. Database triggers keep the copy in step
+rows of an index range scan, however popular the topic. The indexes also carry the columns the
+usual rules read (`COVERED`), so SQLite answers a topic read from the index alone, without a
+table lookup per row (`index_statements`; PostgreSQL takes them as INCLUDE columns). Database
+triggers keep the copy in step
 with `account` and `account_topic` (score, import, review tooling, a test's UPDATE: any writer).
 The triggers only copy columns: every rule is applied at query time from perks.campaigns.rules,
 to this table exactly as to `account`, so the fast path and the general SQL cannot disagree.
@@ -13,18 +16,21 @@ The migration that creates the triggers carries their DDL as text (migrations im
 code); tests check that text against `trigger_statements` here.
 """
 
-from dataclasses import dataclass
-
-from sqlalchemy import select, text
+from sqlalchemy import Integer, bindparam, literal_column, select, text, union_all
 from sqlmodel import Session
 
-from perks.campaigns import rules
+from perks.campaigns import query_cache, rules
 from perks.models import TopicRank
 
 topic_rank = TopicRank.__table__
 TOPIC_RANK = rules.Source(topic_rank, id_column="account_id")
 COPIED = rules.RANKING_COLUMNS
 COLUMNS = ("account_id", "topic_id", "weight", *COPIED)
+# What the rank indexes carry besides their key: the weight and every copied column but the
+# long free-text location (a location campaign reads that one from the table row).
+COVERED = ("weight", *(name for name in COPIED if name != "location"))
+RANK_INDEXES = {"ix_topic_rank_percentile": "influence_percentile",
+                "ix_topic_rank_score": "influence_score"}
 
 
 def _insert(select_list: list[str], source: str) -> str:
@@ -104,6 +110,24 @@ def trigger_statements(dialect: str) -> list[str]:
     ]
 
 
+def index_statements(dialect: str) -> list[str]:
+    """DDL of the two rank indexes, each (topic, weight × value descending, account) and the
+    `COVERED` columns: trailing key columns for SQLite, INCLUDE columns for PostgreSQL (whose
+    JSON type has no b-tree ordering)."""
+    covered = ", ".join(COVERED)
+    statements = []
+    for name, value in RANK_INDEXES.items():
+        key = f"topic_id, ({_product_sql(value)}) DESC, account_id"
+        statements.append(f"CREATE INDEX {name} ON topic_rank ({key}, {covered})"
+                          if dialect == "sqlite" else
+                          f"CREATE INDEX {name} ON topic_rank ({key}) INCLUDE ({covered})")
+    return statements
+
+
+def _product_sql(value: str) -> str:
+    return str(rules.rank_product(literal_column("weight"), literal_column(value)))
+
+
 def supports(ctx: rules.Context) -> bool:
     """Whether `ranked_fast` can answer this campaign (otherwise matching's general query):
     an "any" campaign with topics whose active rules read only columns the table copies."""
@@ -111,12 +135,6 @@ def supports(ctx: rules.Context) -> bool:
     # The table copies the account's own bot probability, not a brand's adapted one.
     return bool(c.topics and ctx.topic_ids and c.topic_mode == "any" and not ctx.adapted and all(
         set(rule.columns) <= set(COPIED) for rule in rules.active_rules(c)))
-
-
-@dataclass
-class _Best:
-    key: tuple[float, int]  # (-relevance, account_id): ascending is rank order
-    person: int
 
 
 def ranked_fast(session: Session, ctx: rules.Context, *, limit: int,
@@ -127,18 +145,20 @@ def ranked_fast(session: Session, ctx: rules.Context, *, limit: int,
     if need <= 0:
         return []
     per_topic = need + 64
+    one_per_person = ctx.campaign.one_per_person
     while True:
         best, bound = _merged(session, ctx, per_topic)
         ranked: list[tuple[int, float, int]] = []
         people: set[int] = set()
-        for account_id, found in sorted(best.items(), key=lambda item: item[1].key):
-            if bound is not None and found.key > bound:
+        # (-relevance, account_id, person) tuples: ascending is rank order.
+        for neg_relevance, account_id, person in sorted(best.values()):
+            if bound is not None and (neg_relevance, account_id) > bound:
                 break  # past what every full topic list is complete for
-            if ctx.campaign.one_per_person:
-                if found.person in people:
+            if one_per_person:
+                if person in people:
                     continue
-                people.add(found.person)
-            ranked.append((account_id, -found.key[0], len(ranked) + 1))
+                people.add(person)
+            ranked.append((account_id, -neg_relevance, len(ranked) + 1))
             if len(ranked) == need:
                 return ranked[offset:]
         if bound is None:  # every topic was read to its end
@@ -146,26 +166,43 @@ def ranked_fast(session: Session, ctx: rules.Context, *, limit: int,
         per_topic *= 4
 
 
-def _merged(session: Session, ctx: rules.Context, per_topic: int):
-    """Best key per account over the campaign's topics, and the key up to which that is exact
-    (None: every topic's list was read whole)."""
+def _topic_reads(ctx: rules.Context):
+    """One statement reading each of the campaign's topics off its rank index, best first, at
+    most `:per_topic` rows each: (topic_id, account_id, weight × value, person key). Built from
+    the rules once per campaign and context (query_cache.statement), not on every call."""
     c = ctx.campaign
     product = rules.rank_product(topic_rank.c.weight, TOPIC_RANK.value(c))
     filters = [rules.topic_weight_passes(topic_rank.c.weight, c),
                rules.in_audience(TOPIC_RANK, ctx), rules.passes(TOPIC_RANK, ctx)]
-    best: dict[int, _Best] = {}
+    per_topic = bindparam("per_topic", type_=Integer)
+    reads = [select(topic_rank.c.topic_id, topic_rank.c.account_id, product.label("product"),
+                    TOPIC_RANK.person_key().label("person"))
+             .where(topic_rank.c.topic_id == topic_id, *filters)
+             .order_by(product.desc(), topic_rank.c.account_id).limit(per_topic)
+             .subquery(f"topic_{n}")
+             for n, topic_id in enumerate(dict.fromkeys(ctx.topic_ids))]
+    return union_all(*[select(*read.c) for read in reads]) if len(reads) > 1 \
+        else select(*reads[0].c)
+
+
+def _merged(session: Session, ctx: rules.Context, per_topic: int):
+    """Best key per account over the campaign's topics, and the key up to which that is exact
+    (None: every topic's list was read whole)."""
+    reads = query_cache.statement(("topic_rank", query_cache.context_key(ctx)),
+                                  lambda: _topic_reads(ctx))
+    rows_by_topic: dict[int, list] = {topic_id: [] for topic_id in ctx.topic_ids}
+    for row in session.execute(reads, {"per_topic": per_topic}).all():
+        rows_by_topic[row[0]].append(row)
+    best: dict[int, tuple[float, int, int]] = {}
     bound: tuple[float, int] | None = None
-    for topic_id in dict.fromkeys(ctx.topic_ids):
-        rows = session.execute(
-            select(topic_rank.c.account_id, product, TOPIC_RANK.person_key())
-            .where(topic_rank.c.topic_id == topic_id, *filters)
-            .order_by(product.desc(), topic_rank.c.account_id).limit(per_topic)).all()
+    relevance = rules.relevance_from_product
+    for rows in rows_by_topic.values():
         key: tuple[float, int] = (0.0, 0)
-        for account_id, weighted, person in rows:
-            key = (-rules.relevance_from_product(weighted), account_id)
+        for _topic, account_id, weighted, person in rows:
+            key = (-relevance(weighted), account_id)
             found = best.get(account_id)
-            if found is None or key < found.key:
-                best[account_id] = _Best(key, person)
+            if found is None or key < found[:2]:
+                best[account_id] = (*key, person)
         if len(rows) == per_topic and (bound is None or key < bound):
             bound = key
     return best, bound

@@ -1,7 +1,7 @@
 """import_run: progress per committed batch and the columns of a web upload
 
-Revision ID: 0016u
-Revises: 0016 (brand lists; the lead renumbers at merge)
+Revision ID: 0017
+Revises: 0016 (brand lists)
 Create Date: 2026-12-02
 
 Added nullable columns (rows_read with a default) only: nothing existing is rewritten. Plain
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016u"
+revision: str = "0017"
 down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
