@@ -276,7 +276,8 @@ def _chunk(session: Session, columns: list[Any], after_id: int | None, size: int
         query = query.where(ACCOUNT.c.id > after_id)
     if where is not None:
         query = query.where(where)
-    return session.execute(query).all()
+    # On the connection, not the session: the ORM's result path costs a third more per row.
+    return session.connection().execute(query).all()
 
 
 def _inputs(rows: list[Any]) -> InfluenceInputs:

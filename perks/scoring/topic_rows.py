@@ -35,7 +35,7 @@ def write_inferred_topics(session: Session, *, inferrer: TopicInferrer,
         return counts
     matches = inferrer.infer(texts)
     # Evidence is compared as JSON text: decoding every stored row would cost more than inferring.
-    stored = session.execute(
+    stored = session.connection().execute(
         select(TOPIC.c.account_id, TOPIC.c.topic_id, TOPIC.c.weight,
                cast(TOPIC.c.evidence, Text), TOPIC.c.source)
         .where(TOPIC.c.account_id.between(account_ids[0], account_ids[-1]))).all()
