@@ -6,7 +6,7 @@ import dataclasses
 import json
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from perks.cli.scoring import score_command, summary_lines
 from perks.importing import import_records
@@ -73,13 +73,17 @@ def test_second_run_skips_every_account_and_changes_nothing(session):
     assert first.skipped == 0 and first.scored == len(BIOS)
     before = stored(session)
     assert all(row["topics"] for name, row in before.items() if name != "acct3")  # turtles
+    # scored_at is stored as SQLAlchemy stores every timestamp (SQLite: the same ISO text).
+    raw = session.execute(text("SELECT scored_at, updated_at FROM account")).first()
+    if isinstance(raw[0], str):
+        assert len(raw[0]) == len(raw[1]) and "+" not in raw[0]
     second = score_pool(session, chunk_size=3, detector=VersionedDetector("m1"))
     assert second.accounts == len(BIOS) and second.skipped == len(BIOS) and second.scored == 0
     assert second.topics_inferred == 0 and second.snapshots == 0
     assert stored(session) == before
     assert second.taxonomy_changed is False
-    text = "\n".join(summary_lines(second))
-    assert f"0 recomputed, {len(BIOS)} unchanged since their last scoring and skipped" in text
+    lines = "\n".join(summary_lines(second))
+    assert f"0 recomputed, {len(BIOS)} unchanged since their last scoring and skipped" in lines
 
     forced = score_pool(session, chunk_size=3, detector=VersionedDetector("m1"),
                         rescore_all=True)

@@ -37,7 +37,7 @@ class Statements:
 
     def bind_value(self, column: Column, value: Any) -> Any:
         """`value` as the column's type would bind it (SQLite keeps datetimes as ISO text)."""
-        processor = column.type.bind_processor(self.dialect)
+        processor = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
         return processor(value) if processor is not None else value
 
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
