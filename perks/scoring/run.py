@@ -386,7 +386,8 @@ def _assess_bots(detector: Any, rows: list[Any], values: dict[str, list[Any]],
     probability, reasons, flags = [], [], []
     for assessment in assessments:
         probability.append(float(assessment.probability))
-        reasons.append(dumps(list(assessment.reasons)))
+        # Most accounts have no reason: "[]" without calling the encoder.
+        reasons.append(dumps(list(assessment.reasons)) if assessment.reasons else "[]")
         # NULL when no rule fired, so "has a rule flag" is a plain IS NOT NULL in matching.
         flags.append(dumps(list(assessment.rule_flags)) if assessment.rule_flags else None)
         summary.bots_flagged += bool(assessment.flagged)

@@ -45,7 +45,7 @@ def write_inferred_topics(session: Session, *, inferrer: TopicInferrer,
     imported = {(a, t) for a, t, _w, _e, source in stored if source == "imported"}
     inferred = {(a, t): (w, e) for a, t, w, e, source in stored if source == "inferred"}
     wanted: dict[tuple[int, int], tuple[float, str]] = {}
-    dumps = json.dumps
+    encoded: dict[tuple[str, ...], str] = {}  # the same few evidence lists recur: encode once
     for account_id, found in zip(account_ids, matches, strict=True):
         given = False
         for slug, weight, evidence in found:
@@ -53,7 +53,10 @@ def write_inferred_topics(session: Session, *, inferrer: TopicInferrer,
             if key in imported:
                 counts.imported_kept += 1
                 continue
-            wanted[key] = (weight, dumps(list(evidence)))
+            text = encoded.get(evidence)
+            if text is None:
+                text = encoded[evidence] = json.dumps(list(evidence))
+            wanted[key] = (weight, text)
             given = True
         counts.accounts += given
     gone = [key for key in inferred.keys() - wanted.keys()]
