@@ -18,10 +18,14 @@ if TYPE_CHECKING:
 @click.option("--recalibrate", is_flag=True,
               help="Take a new percentile reference from the pool as it is now and report "
                    "how far percentiles moved (otherwise the score version's reference holds).")
+@click.option("--all", "--force", "rescore_all", is_flag=True,
+              help="Rescore every account, also those unchanged since their last scoring.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @with_appcontext
-def score_command(chunk_size: int, recalibrate: bool, as_json: bool) -> None:
-    """Recompute influence, percentiles, topics and bot probabilities for the whole pool."""
+def score_command(chunk_size: int, recalibrate: bool, rescore_all: bool, as_json: bool) -> None:
+    """Recompute influence, percentiles, topics and bot probabilities for the pool's accounts
+    whose profile, score version, bot model, taxonomy or percentile reference changed since
+    they were last scored (all of them with --all)."""
     from sqlalchemy import func, select
 
     from perks import db
@@ -36,7 +40,8 @@ def score_command(chunk_size: int, recalibrate: bool, as_json: bool) -> None:
         total = session.execute(select(func.count()).select_from(Account)).scalar_one()
         with progress("scoring", total=total, unit=" accounts") as update:
             summary = score_pool(session, chunk_size=chunk_size, progress=update,
-                                 detector=detector, recalibrate=recalibrate)
+                                 detector=detector, recalibrate=recalibrate,
+                                 rescore_all=rescore_all)
         # New scores, topics and flags change every shortlist: rebuild them (decisions kept).
         service.refresh_campaigns(session)
         session.commit()
@@ -52,6 +57,7 @@ def score_command(chunk_size: int, recalibrate: bool, as_json: bool) -> None:
 def _as_dict(summary: "ScoreSummary") -> dict[str, Any]:
     data = asdict(summary)
     data["seconds"] = round(summary.seconds, 3)
+    data["scored"] = summary.scored
     data["accounts_per_second"] = round(summary.accounts_per_second)
     data["timings"] = {stage: round(seconds, 3) for stage, seconds in summary.timings.items()}
     return data
@@ -62,6 +68,9 @@ def summary_lines(summary: "ScoreSummary") -> list[str]:
     lines = [f"Scored {summary.accounts:,} accounts in {summary.seconds:.1f} s "
              f"({summary.accounts_per_second:,.0f} accounts/s), score version "
              f"{summary.score_version}"]
+    if summary.skipped:
+        lines.append(f"  {summary.scored:,} recomputed, {summary.skipped:,} unchanged since "
+                     "their last scoring and skipped (`perks score --all` rescores them)")
     if summary.previous_versions:
         previous = ", ".join(f"{v} ({n:,})" for v, n in sorted(summary.previous_versions.items()))
         correlation = ("n/a" if summary.rank_correlation is None

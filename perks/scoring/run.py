@@ -1,48 +1,48 @@
 """`perks score`: one pass over the pool that writes influence, percentile, topics and bot scores.
 
-Two reads, one write, in chunks of accounts ordered by id, so memory stays bounded:
+Accounts whose inputs and versions did not change since they were last scored are skipped
+(score version, bot model version, taxonomy fingerprint, percentile reference, `updated_at`
+against `scored_at`); the rest are read, scored and written in chunks ordered by id, so memory
+stays bounded:
 
-1. The score inputs only, as numpy columns: every account's new score, kept as one float array
-   (8 bytes an account) for the percentiles; and, for accounts last scored under another
-   SCORE_VERSION, the old and new score for the "what moved" report.
-2. Per chunk: the inputs again plus bio and posts; a snapshot of scores from an older version,
-   then influence, components, confidence, percentile, topics and bot probability, written with
-   executemany updates by primary key, committed per chunk.
+1. Only when a percentile reference must be taken (a score version's first run, or
+   `recalibrate`): the score inputs as numpy columns, every account's new score kept as one
+   float array (8 bytes an account).
+2. Per chunk of accounts to score: the inputs plus bio and posts; a snapshot of scores from an
+   older version, then influence, components, confidence, percentile, topics and bot
+   probability, written as one executemany of plain tuples per statement (perks.scoring.bulk),
+   committed per chunk. Old and new scores of accounts from another SCORE_VERSION are kept for
+   the "what moved" report.
 
-Re-running with the same SCORE_VERSION just recomputes (data may have changed) and takes no
-snapshot: a snapshot marks a change of formula, not of data.
+A snapshot marks a change of formula, not of data: re-running with the same SCORE_VERSION
+takes none.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
-from sqlalchemy import (
-    bindparam,
-    extract,
-    func,
-    insert,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import extract, func, insert, literal, or_, select
 from sqlmodel import Session
 
 from perks.accounts import sync_topics, topic_ids_by_slug
 from perks.models import Account, ScoreSnapshot, utcnow
 from perks.scoring import influence
+from perks.scoring.bulk import Statements
 from perks.scoring.influence import CONFIDENCE_STATES, InfluenceInputs, score_influence
-from perks.scoring.percentiles import Reference, calibrate
+from perks.scoring.percentiles import Reference, calibrate, current_reference
 from perks.scoring.topic_rows import (
-    PreserialisedJSON,
     record_taxonomy,
+    stored_taxonomy,
     topic_text,
     write_inferred_topics,
 )
@@ -56,7 +56,8 @@ ACCOUNT = Account.__table__
 class ScoreSummary:
     """What one `score_pool` run did; `perks score` prints it."""
 
-    accounts: int = 0
+    accounts: int = 0  # in the pool
+    skipped: int = 0  # of those, unchanged since their last scoring and not recomputed
     seconds: float = 0.0
     score_version: str = ""
     previous_versions: dict[str, int] = field(default_factory=dict)  # version -> accounts
@@ -79,8 +80,14 @@ class ScoreSummary:
     percentile_reference: dict[str, Any] | None = None
 
     @property
+    def scored(self) -> int:
+        """Accounts recomputed in this run."""
+        return self.accounts - self.skipped
+
+    @property
     def accounts_per_second(self) -> float:
-        return self.accounts / self.seconds if self.seconds else 0.0
+        """Accounts recomputed per second of the run."""
+        return self.scored / self.seconds if self.seconds else 0.0
 
 
 def load_detector() -> tuple[Any | None, str]:
@@ -97,14 +104,21 @@ def load_detector() -> tuple[Any | None, str]:
 
 def score_pool(session: Session, *, chunk_size: int = 20_000,
                progress: Callable[[int], None] | None = None,
-               detector: Any | None = None, recalibrate: bool = False) -> ScoreSummary:
+               detector: Any | None = None, recalibrate: bool = False,
+               rescore_all: bool = False) -> ScoreSummary:
     """Recompute influence, percentile, confidence, inferred topics and (with a detector) bot
-    probabilities for every account; commit per chunk and return a summary.
+    probabilities for every account whose inputs or versions changed since it was last scored;
+    commit per chunk and return a summary.
+
+    An account is skipped (`summary.skipped`) when it was scored under this SCORE_VERSION, this
+    bot model (with a detector), after the percentile reference was taken and after it was
+    last imported (`updated_at`), and the taxonomy is the one the last run recorded.
+    `rescore_all`, a new or recalibrated reference and a changed taxonomy rescore everyone.
 
     Topics the import gave (source "imported") are kept; inferred rows are replaced, and an
     inferred topic the import already gave is skipped. Without `detector` the bot columns are
     left as they are and `summary.bots` says so. `progress(n)` is called after each written
-    chunk with its number of accounts.
+    chunk with its number of accounts, and once with the number skipped.
 
     Percentiles are read against the score version's stored reference distribution
     (perks.scoring.percentiles), set by the version's first run; `recalibrate` replaces it
@@ -118,9 +132,12 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
         summary.bots, summary.bot_model_version, summary.bots_flagged = (
             "scored", detector.version, 0)
     age = _age_days(session)
-    pool = _first_pass(session, age, chunk_size, summary)
-    summary.accounts = len(pool)
+    summary.accounts = session.execute(select(func.count()).select_from(ACCOUNT)).scalar_one()
+    # The whole pool's scores are needed only to take a reference distribution.
+    needs_pool = recalibrate or current_reference(session, version) is None
+    pool = _pool_scores(session, age, chunk_size, summary) if needs_pool else np.empty(0)
     reference, calibration = calibrate(session, version, pool, recalibrate=recalibrate)
+    del pool
     if calibration is not None:
         summary.percentile_reference = {
             key: (value.isoformat() if isinstance(value, datetime) else value)
@@ -128,40 +145,116 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
     inferrer = TopicInferrer()
     sync_topics(session, inferrer.taxonomy)
     topic_ids = topic_ids_by_slug(session)
+    state = stored_taxonomy(session)
+    same_taxonomy = state is not None and state.fingerprint == fingerprint(inferrer.taxonomy)
+    everyone = (rescore_all or not same_taxonomy or calibration is None
+                or calibration.action != "kept")
+    stale = None if everyone else _stale(version, detector, reference)
     summary.confidence = dict.fromkeys(CONFIDENCE_STATES, 0)
+    changes = _VersionChanges()
     scored_at = utcnow()
-    last_id = None
-    while True:
-        clock = time.perf_counter()
-        rows = _chunk(session, _second_pass_columns(age, detector), last_id, chunk_size)
-        summary.timings["read"] += time.perf_counter() - clock
-        if not rows:
-            break
-        first_id, last_id = rows[0].id, rows[-1].id
-        summary.snapshots += _snapshot(session, first_id, last_id, version, scored_at)
-        values = _score_chunk(rows, reference, version, scored_at, summary)
-        if detector is not None:
-            _assess_bots(detector, rows, values, summary)
-        clock = time.perf_counter()
-        _write_scores(session, values, detector is not None)
-        summary.timings["write"] += time.perf_counter() - clock
-        clock = time.perf_counter()
-        counts = write_inferred_topics(
-            session, inferrer=inferrer, topic_ids=topic_ids, account_ids=[r.id for r in rows],
-            texts=[topic_text(r.description, r.post_text) for r in rows])
-        summary.topics_inferred += counts.rows
-        summary.accounts_with_topics += counts.accounts
-        summary.imported_topics_kept += counts.imported_kept
-        summary.timings["topics"] += time.perf_counter() - clock
-        session.commit()
-        if progress:
-            progress(len(rows))
-    # Every run re-infers every account, so after it the stored topics match this taxonomy.
+    columns = _second_pass_columns(age, detector)
+    scored, last_id = 0, None
+    with _single_threaded(detector is not None):
+        while True:
+            clock = time.perf_counter()
+            rows = _chunk(session, columns, last_id, chunk_size, stale)
+            summary.timings["read"] += time.perf_counter() - clock
+            if not rows:
+                break
+            first_id, last_id = rows[0].id, rows[-1].id
+            summary.snapshots += _snapshot(session, first_id, last_id, version, scored_at)
+            values = _score_chunk(rows, reference, version, summary, changes)
+            if detector is not None:
+                _assess_bots(detector, rows, values, summary)
+            with Statements(session).page_cache():
+                # Topics first: on a first scoring the account's topic_rank rows are then
+                # made once, by the score update's trigger, instead of row by row.
+                clock = time.perf_counter()
+                counts = write_inferred_topics(
+                    session, inferrer=inferrer, topic_ids=topic_ids, account_ids=values["id"],
+                    texts=[topic_text(r.description, r.post_text) for r in rows])
+                summary.topics_inferred += counts.rows
+                summary.accounts_with_topics += counts.accounts
+                summary.imported_topics_kept += counts.imported_kept
+                summary.timings["topics"] += time.perf_counter() - clock
+                clock = time.perf_counter()
+                _write_scores(session, values, scored_at)
+                summary.timings["write"] += time.perf_counter() - clock
+            session.commit()
+            scored += len(rows)
+            if progress:
+                progress(len(rows))
+    summary.skipped = summary.accounts - scored
+    if progress and summary.skipped:
+        progress(summary.skipped)
+    changes.report(summary)
+    # Every account now has its topics from this taxonomy: re-inferred, or skipped because
+    # they already came from it.
     summary.taxonomy_changed = record_taxonomy(session, inferrer.taxonomy)
     summary.taxonomy_fingerprint = fingerprint(inferrer.taxonomy)
     session.commit()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+# The model's predict_proba with OpenMP threads on this 2-core machine, shared with other
+# work, ran at 11-25k rows/s against 48-63k/s on one thread (same 20k rows, same minute), and
+# the other core has this process's own SQLite and Python work to do.
+PREDICT_THREADS = 1
+
+
+@contextmanager
+def _single_threaded(active: bool) -> Iterator[None]:
+    if not active:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=PREDICT_THREADS, user_api="openmp"):
+        yield
+
+
+def _stale(version: str, detector: Any | None, reference: Reference | None) -> Any:
+    """SQL: the account must be scored again (see score_pool)."""
+    c = ACCOUNT.c
+    stale = or_(c.scored_at.is_(None), c.influence_score.is_(None),
+                c.score_version.is_distinct_from(version), c.scored_at < c.updated_at)
+    if reference is not None:
+        stale = or_(stale, c.scored_at < reference.created_at)
+    if detector is not None:
+        stale = or_(stale, c.bot_model_version.is_distinct_from(detector.version))
+    return stale
+
+
+class _VersionChanges:
+    """Old and new scores of accounts last scored under another SCORE_VERSION."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, int] = {}
+        self.old: list[np.ndarray] = []
+        self.new: list[np.ndarray] = []
+
+    def add(self, old_scores: list[Any], old_versions: list[Any], new: np.ndarray,
+            version: str) -> None:
+        picked = [i for i, (score, old) in enumerate(zip(old_scores, old_versions, strict=True))
+                  if score is not None and old != version]
+        if not picked:
+            return
+        for i in picked:
+            key = old_versions[i] or "unknown"
+            self.versions[key] = self.versions.get(key, 0) + 1
+        self.old.append(np.array([old_scores[i] for i in picked], dtype=np.float64))
+        self.new.append(new[picked])
+
+    def report(self, summary: ScoreSummary) -> None:
+        summary.previous_versions = self.versions
+        if not self.old:
+            return
+        old, new = np.concatenate(self.old), np.concatenate(self.new)
+        summary.moved_over_10 = int(np.count_nonzero(np.abs(new - old) > MOVED_POINTS))
+        if len(old) > 1 and np.ptp(old) > 0 and np.ptp(new) > 0:
+            summary.rank_correlation = round(float(spearmanr(old, new).statistic), 4)
 
 
 def _age_days(session: Session) -> Any:
@@ -176,11 +269,15 @@ def _input_columns(age: Any) -> list[Any]:
             ACCOUNT.c.listed_count, ACCOUNT.c.posts_per_day, age.label("age_days")]
 
 
-def _chunk(session: Session, columns: list[Any], after_id: int | None, size: int) -> list[Any]:
+def _chunk(session: Session, columns: list[Any], after_id: int | None, size: int,
+           where: Any | None = None) -> list[Any]:
     query = select(ACCOUNT.c.id, *columns).order_by(ACCOUNT.c.id).limit(size)
     if after_id is not None:
         query = query.where(ACCOUNT.c.id > after_id)
-    return session.execute(query).all()
+    if where is not None:
+        query = query.where(where)
+    # On the connection, not the session: the ORM's result path costs a third more per row.
+    return session.connection().execute(query).all()
 
 
 def _inputs(rows: list[Any]) -> InfluenceInputs:
@@ -188,45 +285,31 @@ def _inputs(rows: list[Any]) -> InfluenceInputs:
     return InfluenceInputs.from_rows([tuple(row)[1 : 1 + width] for row in rows])
 
 
-def _first_pass(session: Session, age: Any, chunk_size: int, summary: ScoreSummary) -> np.ndarray:
-    """Every account's new score, sorted; fills the version-change part of the summary."""
-    columns = [*_input_columns(age), ACCOUNT.c.influence_score, ACCOUNT.c.score_version]
-    version = summary.score_version
+def _pool_scores(session: Session, age: Any, chunk_size: int,
+                 summary: ScoreSummary) -> np.ndarray:
+    """Every account's new score, sorted: the distribution a percentile reference is taken
+    from."""
     scores: list[np.ndarray] = []
-    old_scores: list[np.ndarray] = []
-    new_scores: list[np.ndarray] = []
     last_id = None
     while True:
         clock = time.perf_counter()
-        rows = _chunk(session, columns, last_id, chunk_size)
+        rows = _chunk(session, _input_columns(age), last_id, chunk_size)
         summary.timings["read"] += time.perf_counter() - clock
         if not rows:
             break
         last_id = rows[-1].id
         clock = time.perf_counter()
-        new = score_influence(_inputs(rows)).score
+        scores.append(score_influence(_inputs(rows)).score)
         summary.timings["numeric"] += time.perf_counter() - clock
-        scores.append(new)
-        changed = [(i, row.influence_score, row.score_version) for i, row in enumerate(rows)
-                   if row.influence_score is not None and row.score_version != version]
-        if changed:
-            for _i, _old, old_version in changed:
-                key = old_version or "unknown"
-                summary.previous_versions[key] = summary.previous_versions.get(key, 0) + 1
-            old_scores.append(np.array([old for _i, old, _v in changed], dtype=np.float64))
-            new_scores.append(new[[i for i, _old, _v in changed]])
-    if old_scores:
-        old, new = np.concatenate(old_scores), np.concatenate(new_scores)
-        summary.moved_over_10 = int(np.count_nonzero(np.abs(new - old) > MOVED_POINTS))
-        if len(old) > 1 and np.ptp(old) > 0 and np.ptp(new) > 0:
-            summary.rank_correlation = round(float(spearmanr(old, new).statistic), 4)
     pool = np.concatenate(scores) if scores else np.empty(0)
     pool.sort()
     return pool
 
 
 def _second_pass_columns(age: Any, detector: Any | None) -> list[Any]:
-    columns = [*_input_columns(age), ACCOUNT.c.description, ACCOUNT.c.post_text]
+    columns = [*_input_columns(age), ACCOUNT.c.description, ACCOUNT.c.post_text,
+               ACCOUNT.c.influence_score.label("old_score"),
+               ACCOUNT.c.score_version.label("old_version")]
     if detector is not None:  # the profile and activity columns, not scores or bookkeeping
         columns += [column for column in ACCOUNT.c if column.name not in _NOT_FOR_DETECTOR]
     return columns
@@ -259,7 +342,8 @@ def _snapshot(session: Session, first_id: int, last_id: int, version: str,
 
 
 def _score_chunk(rows: list[Any], reference: Reference | None, version: str,
-                 scored_at: datetime, summary: ScoreSummary) -> list[dict[str, Any]]:
+                 summary: ScoreSummary, changes: _VersionChanges) -> dict[str, list[Any]]:
+    """This chunk's new values, one list per column, in row order."""
     clock = time.perf_counter()
     scores = score_influence(_inputs(rows))
     percentiles = (reference.percentiles(scores.score) if reference is not None
@@ -267,12 +351,11 @@ def _score_chunk(rows: list[Any], reference: Reference | None, version: str,
     confidence = scores.confidence()
     for state in confidence:
         summary.confidence[state] += 1
-    values = [
-        {"b_id": row.id, "b_score": score, "b_percentile": pct, "b_components": components,
-         "b_version": version, "b_confidence": state, "b_scored_at": scored_at}
-        for row, score, pct, components, state in zip(
-            rows, scores.score.tolist(), percentiles.tolist(), _components_json(scores),
-            confidence, strict=True)]
+    changes.add([r.old_score for r in rows], [r.old_version for r in rows], scores.score,
+                version)
+    values = {"id": [r.id for r in rows], "score": scores.score.tolist(),
+              "percentile": percentiles.tolist(), "components": _components_json(scores),
+              "version": [version] * len(rows), "confidence": confidence}
     summary.timings["numeric"] += time.perf_counter() - clock
     return values
 
@@ -286,35 +369,47 @@ def _components_json(scores: influence.InfluenceScores) -> list[str]:
     return [template % values for values in zip(*texts, strict=True)]
 
 
-def _assess_bots(detector: Any, rows: list[Any], values: list[dict[str, Any]],
+def _assess_bots(detector: Any, rows: list[Any], values: dict[str, list[Any]],
                  summary: ScoreSummary) -> None:
     clock = time.perf_counter()
+    keys = tuple(rows[0]._fields) if rows else ()
     # The detector sees this run's score and percentile, not the stale stored ones.
-    assessments = detector.assess([
-        {**row._mapping, "influence_score": value["b_score"],
-         "influence_percentile": value["b_percentile"], "score_confidence": value["b_confidence"],
-         "score_version": value["b_version"]}
-        for row, value in zip(rows, values, strict=True)])
-    for value, assessment in zip(values, assessments, strict=True):
-        value["b_bot_probability"] = float(assessment.probability)
-        value["b_bot_reasons"] = json.dumps(list(assessment.reasons))
-        value["b_bot_model_version"] = detector.version
+    accounts = []
+    for row, score, percentile, confidence in zip(
+            rows, values["score"], values["percentile"], values["confidence"], strict=True):
+        account = dict(zip(keys, row, strict=True))
+        account.update(influence_score=score, influence_percentile=percentile,
+                       score_confidence=confidence, score_version=values["version"][0])
+        accounts.append(account)
+    assessments = detector.assess(accounts)
+    dumps = json.dumps
+    probability, reasons, flags = [], [], []
+    for assessment in assessments:
+        probability.append(float(assessment.probability))
+        # Most accounts have no reason: "[]" without calling the encoder.
+        reasons.append(dumps(list(assessment.reasons)) if assessment.reasons else "[]")
         # NULL when no rule fired, so "has a rule flag" is a plain IS NOT NULL in matching.
-        value["b_bot_flags"] = (json.dumps(list(assessment.rule_flags))
-                                if assessment.rule_flags else None)
+        flags.append(dumps(list(assessment.rule_flags)) if assessment.rule_flags else None)
         summary.bots_flagged += bool(assessment.flagged)
+    values |= {"bot_probability": probability, "bot_reasons": reasons,
+               "bot_model_version": [detector.version] * len(rows), "bot_flags": flags}
     summary.timings["bots"] += time.perf_counter() - clock
 
 
-def _write_scores(session: Session, values: list[dict[str, Any]], with_bots: bool) -> None:
-    columns = {"influence_score": "b_score", "influence_percentile": "b_percentile",
-               "score_components": "b_components", "score_version": "b_version",
-               "score_confidence": "b_confidence", "scored_at": "b_scored_at"}
-    if with_bots:
-        columns |= {"bot_probability": "b_bot_probability", "bot_reasons": "b_bot_reasons",
-                    "bot_model_version": "b_bot_model_version", "bot_flags": "b_bot_flags"}
-    json_columns = {"score_components", "bot_reasons", "bot_flags"}
-    statement = update(ACCOUNT).where(ACCOUNT.c.id == bindparam("b_id")).values(
-        {name: bindparam(param, type_=PreserialisedJSON if name in json_columns else None)
-         for name, param in columns.items()})
-    session.execute(statement, values)
+_SCORE_COLUMNS = {"influence_score": "score", "influence_percentile": "percentile",
+                  "score_components": "components", "score_version": "version",
+                  "score_confidence": "confidence"}
+_BOT_COLUMNS = ("bot_probability", "bot_reasons", "bot_model_version", "bot_flags")
+_JSON_COLUMNS = {"score_components", "bot_reasons", "bot_flags"}
+
+
+def _write_scores(session: Session, values: dict[str, list[Any]], scored_at: datetime) -> None:
+    """One UPDATE by primary key per account, as one executemany."""
+    sql = Statements(session)
+    names = {**_SCORE_COLUMNS, **{name: name for name in _BOT_COLUMNS if name in values}}
+    assignments = ", ".join(f"{name} = {sql.json if name in _JSON_COLUMNS else sql.value}"
+                            for name in names)
+    when = sql.bind_value(ACCOUNT.c.scored_at, scored_at)
+    rows = zip(*(values[key] for key in names.values()), itertools.repeat(when), values["id"])
+    sql.run_many(f"UPDATE account SET {assignments}, scored_at = {sql.value} "  # noqa: S608 - our own column names
+                 f"WHERE id = {sql.value}", list(rows))

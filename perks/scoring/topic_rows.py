@@ -3,27 +3,15 @@
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import JSON, Text, bindparam, cast, delete, insert, select, update
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Text, cast, select
 from sqlmodel import Session
 
 from perks.models import AccountTopic, TaxonomyState, utcnow
+from perks.scoring.bulk import Statements
 from perks.topics import TopicDef, TopicInferrer, fingerprint
 
 TOPIC = AccountTopic.__table__
-
-
-class PreserialisedJSON(TypeDecorator):
-    """A JSON column value we serialised ourselves: SQLAlchemy's JSON binding halves the write
-    rate of these executemany updates, and a plain String bind is refused by PostgreSQL."""
-
-    impl = JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect: Any) -> None:
-        return None
 
 
 @dataclass
@@ -36,53 +24,58 @@ class TopicCounts:
 def write_inferred_topics(session: Session, *, inferrer: TopicInferrer,
                           topic_ids: dict[str, int], account_ids: Sequence[int],
                           texts: Sequence[str]) -> TopicCounts:
-    """Infer topics for a run of accounts (ids ascending, every account between the first and
-    the last id included) and bring their inferred rows up to date; imported rows stay.
+    """Infer topics for a run of accounts (ids ascending) and bring their inferred rows up to
+    date; imported rows stay, and so do the rows of accounts between them that are not in
+    `account_ids` (a run that skips unchanged accounts passes only the others).
 
     Only differences are written, so re-scoring an unchanged pool writes no topic rows.
     """
     counts = TopicCounts()
+    if not len(account_ids):
+        return counts
     matches = inferrer.infer(texts)
     # Evidence is compared as JSON text: decoding every stored row would cost more than inferring.
-    stored = session.execute(
+    stored = session.connection().execute(
         select(TOPIC.c.account_id, TOPIC.c.topic_id, TOPIC.c.weight,
                cast(TOPIC.c.evidence, Text), TOPIC.c.source)
         .where(TOPIC.c.account_id.between(account_ids[0], account_ids[-1]))).all()
+    if len(account_ids) != account_ids[-1] - account_ids[0] + 1:  # not every id in the range
+        wanted_ids = set(account_ids)
+        stored = [row for row in stored if row[0] in wanted_ids]
     imported = {(a, t) for a, t, _w, _e, source in stored if source == "imported"}
     inferred = {(a, t): (w, e) for a, t, w, e, source in stored if source == "inferred"}
     wanted: dict[tuple[int, int], tuple[float, str]] = {}
+    encoded: dict[tuple[str, ...], str] = {}  # the same few evidence lists recur: encode once
     for account_id, found in zip(account_ids, matches, strict=True):
         given = False
-        for match in found:
-            key = (account_id, topic_ids[match.slug])
+        for slug, weight, evidence in found:
+            key = (account_id, topic_ids[slug])
             if key in imported:
                 counts.imported_kept += 1
                 continue
-            wanted[key] = (match.weight, json.dumps(list(match.evidence)))
+            text = encoded.get(evidence)
+            if text is None:
+                text = encoded[evidence] = json.dumps(list(evidence))
+            wanted[key] = (weight, text)
             given = True
         counts.accounts += given
-    gone = [{"b_account": a, "b_topic": t} for a, t in inferred.keys() - wanted.keys()]
+    gone = [key for key in inferred.keys() - wanted.keys()]
     changed, new = [], []
     for (account_id, topic_id), (weight, evidence) in wanted.items():
         before = inferred.get((account_id, topic_id))
         if before is None:
-            new.append({"b_account": account_id, "b_topic": topic_id, "b_weight": weight,
-                        "b_evidence": evidence})
+            new.append((account_id, topic_id, weight, evidence))
         elif before != (weight, evidence):
-            changed.append({"b_account": account_id, "b_topic": topic_id, "b_weight": weight,
-                            "b_evidence": evidence})
-    by_key = (TOPIC.c.account_id == bindparam("b_account")) & (
-        TOPIC.c.topic_id == bindparam("b_topic"))
-    if gone:
-        session.execute(delete(TOPIC).where(by_key), gone)
-    evidence = bindparam("b_evidence", type_=PreserialisedJSON)
-    if changed:
-        session.execute(update(TOPIC).where(by_key).values(
-            weight=bindparam("b_weight"), evidence=evidence), changed)
-    if new:
-        session.execute(insert(TOPIC).values(
-            account_id=bindparam("b_account"), topic_id=bindparam("b_topic"),
-            weight=bindparam("b_weight"), source="inferred", evidence=evidence), new)
+            changed.append((weight, evidence, account_id, topic_id))
+    sql = Statements(session)
+    value, json_value = sql.value, sql.json
+    by_key = f"account_id = {value} AND topic_id = {value}"
+    # Placeholders only are formatted into these statements.
+    sql.run_many(f"DELETE FROM account_topic WHERE {by_key}", gone)  # noqa: S608
+    sql.run_many(f"UPDATE account_topic SET weight = {value}, evidence = {json_value} "  # noqa: S608
+                 f"WHERE {by_key}", changed)
+    sql.run_many("INSERT INTO account_topic (account_id, topic_id, weight, source, evidence) "  # noqa: S608
+                 f"VALUES ({value}, {value}, {value}, 'inferred', {json_value})", new)
     counts.rows = len(wanted)
     return counts
 
