@@ -314,7 +314,9 @@ class _BatchWriter:
         self.batches = 0
 
     def check_topics(self, record: dict[str, Any]) -> None:
-        unknown = sorted(set(record["topics"] or ()) - self.topic_ids.keys())
+        if not record["topics"]:
+            return
+        unknown = sorted(set(record["topics"]) - self.topic_ids.keys())
         if unknown:
             raise RowError("topics", unknown_slugs_message(unknown[:5], self.topic_ids.keys()))
 

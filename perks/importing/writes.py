@@ -7,13 +7,14 @@ at a time, and only where the driver needs it (SQLite stores datetimes as SQLAlc
 text, JSON columns are serialised). Rows go to the driver as tuples.
 """
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, DateTime, Float, Integer, String
+from sqlalchemy import JSON, Boolean, Connection, DateTime, Float, Integer, String
 from sqlmodel import Session
 
 from perks.models import Account
@@ -26,16 +27,19 @@ def _impl(column_type: Any) -> Any:
     return getattr(column_type, "impl_instance", column_type)
 
 
-def _sqlite_datetime(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _sqlite_datetimes(values: list[Any], fallback: Callable[[Any], Any]) -> list[Any]:
     # SQLAlchemy's SQLite DATETIME text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, without its
-    # ~3 µs of Python per value; anything but a UTC datetime takes SQLAlchemy's own way.
-    def convert(value: Any) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is UTC:
-            return value.isoformat(" ", "microseconds")[:26]
-        return fallback(value)
-    return convert
+    # Python per value; a time seen before (one crawl time for a whole file) is converted
+    # once. Anything but a UTC datetime takes SQLAlchemy's own way.
+    seen: dict[Any, Any] = {None: None}
+    out = []
+    for value in values:
+        text = seen.get(value)
+        if text is None and value is not None:
+            text = seen[value] = (value.isoformat(" ", "microseconds")[:26]
+                                  if value.tzinfo is UTC else fallback(value))
+        out.append(text)
+    return out
 
 
 def _converted(connection: Connection, name: str, values: list[Any]) -> list[Any]:
@@ -49,9 +53,15 @@ def _converted(connection: Connection, name: str, values: list[Any]) -> list[Any
     kinds = set(map(type, values)) - {type(None)}
     if isinstance(impl, DateTime):
         if dialect.name == "sqlite":
-            return list(map(_sqlite_datetime(processor), values))
+            return _sqlite_datetimes(values, processor)
         if {getattr(v, "tzinfo", None) for v in values if v is not None} <= {UTC}:
             return values  # the driver writes aware UTC datetimes as they are
+    elif isinstance(impl, JSON):
+        # SQLAlchemy stores None as JSON null; COPY takes the JSON text itself.
+        encode = json.dumps if dialect.name == "postgresql" else processor
+        if not kinds:
+            return list(repeat(encode(None), len(values)))
+        return list(map(encode, values))
     elif (isinstance(impl, Boolean) and kinds <= {bool}) or (
             isinstance(impl, Float) and kinds <= {float}) or (
             isinstance(impl, Integer | String) and kinds <= {int, str}):
@@ -68,11 +78,11 @@ def insert_accounts(session: Session, records: Sequence[dict[str, Any]],
     columns = [list(map(itemgetter(name), records)) for name in names]
     names.append("person_id")
     columns.append(list(map(person_ids.get, map(itemgetter("person_key"), records))))
-    for name, value in constants.items():
-        names.append(name)
-        columns.append(list(repeat(value, len(records))))
     columns = [_converted(connection, name, values)
                for name, values in zip(names, columns, strict=True)]
+    for name, value in constants.items():
+        names.append(name)
+        columns.append(list(repeat(_converted(connection, name, [value])[0], len(records))))
     rows = zip(*columns, strict=True)
     if connection.dialect.name == "postgresql":
         _copy(connection, names, rows)
