@@ -48,6 +48,7 @@ from perks.platforms import canonical_platform
 _BAD = object()  # "not decided here": the row goes through normalize_record
 _MAX_COUNT = 10**12
 _FLOAT_MAX = sys.float_info.max
+_WRAPPERS = frozenset(("user", "profile", "public_metrics"))  # keys unwrap looks into
 # Every upper/lower-case spelling of the missing markers, for a set test of a whole column.
 _MISSING_SPELLINGS = frozenset(
     "".join(letters) for word in _MISSING
@@ -296,13 +297,17 @@ def normalize_batch(raws: Sequence[Any], *, default_observed_at: datetime,
     results: list[dict[str, Any] | RowError | None] = [None] * len(raws)
     fast_at, users = [], []
     for at, raw in enumerate(raws):
-        if isinstance(raw, Mapping):
+        if type(raw) is dict and _WRAPPERS.isdisjoint(raw):
+            user, tweet = raw, None  # what unwrap gives a flat user object, without its checks
+        elif isinstance(raw, Mapping):
             user, tweet = unwrap(raw)
-            if tweet is None:
-                user = canonical(user, mapping)
-                if "screen_name" in user or not looks_like_no_user(user):
-                    fast_at.append(at)
-                    users.append(user)
+        else:
+            continue
+        if tweet is None:  # a tweet's time and text take normalize_record's way
+            user = canonical(user, mapping)
+            if "screen_name" in user or not looks_like_no_user(user):
+                fast_at.append(at)
+                users.append(user)
     if users:
         names, cols = _columns(users, default_observed_at=default_observed_at, now=now)
         for at, row in zip(fast_at, zip(*cols, strict=True), strict=True):
