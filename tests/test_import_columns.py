@@ -98,3 +98,25 @@ def test_a_future_observation_in_a_clean_batch_is_rejected_by_name():
     batch = normalize_batch(accounts, default_observed_at=OBSERVED, now=NOW)
     assert isinstance(batch[7], RowError) and batch[7].field == "observed_at"
     assert sum(isinstance(r, RowError) for r in batch) == 1
+
+
+@pytest.mark.parametrize("line", [
+    '{"id": 123456789012345678901, "screen_name": "big"}',   # past 64 bits: an int, not a float
+    '{"id": -1234567890123456789012, "screen_name": "neg"}',
+    '{"id": "1", "screen_name": "n", "external_score": NaN}',  # only the json module reads NaN
+    '{"id": "1", "screen_name": "s", "name": "\\ud800"}',      # a lone surrogate, kept as it is
+    '{"id": 1700000000, "screen_name": "plain", "followers_count": 5, "posts_per_day": 0.19}',
+])
+def test_json_lines_read_the_same_through_orjson_or_the_json_module(tmp_path, line):
+    import json
+
+    from perks.importing import readers
+
+    path = tmp_path / "one.jsonl"
+    path.write_text(line + "\n")
+    [(number, record)] = list(readers.read_records(readers.open_source(path)))
+    expected = json.loads(line)
+    assert number == 1
+    assert record.keys() == expected.keys()
+    assert all(type(record[k]) is type(expected[k]) for k in expected)
+    assert repr(record) == repr(expected)  # NaN != NaN, so compare the spelling
