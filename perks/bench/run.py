@@ -89,8 +89,16 @@ def run_bench(*, accounts: int = 1_000_000, database_url: str | None = None, rep
         engine = make_engine(url)
         prepare_database(engine)
         say("import floor: raw executemany")
-        floor_seconds = floors.raw_insert(engine, records(), observed_at=observed_at)
+        floor_seconds = {"executemany": floors.raw_insert(engine, records(),
+                                                          observed_at=observed_at)}
         engine.dispose()
+    if database_url and not database_url.startswith("sqlite"):  # a PostgreSQL server
+        with scratch_database(database_url, "-copy") as url:
+            engine = make_engine(url)
+            prepare_database(engine)
+            say("import floor: raw COPY")
+            floor_seconds["copy"] = floors.raw_copy(engine, records(), observed_at=observed_at)
+            engine.dispose()
     with scratch_database(database_url) as url:
         engine = make_engine(url)
         report.database = engine.dialect.name
@@ -112,7 +120,7 @@ def run_bench(*, accounts: int = 1_000_000, database_url: str | None = None, rep
 
 
 def _import(session: Session, report: Report, records: Iterator[dict], observed_at: Any,
-            floor_seconds: float, say: Callable[[str], None]) -> None:
+            floor_seconds: dict[str, float], say: Callable[[str], None]) -> None:
     say("import")
     timed = TimedRecords(records)
     clock = time.perf_counter()
@@ -123,10 +131,17 @@ def _import(session: Session, report: Report, records: Iterator[dict], observed_
     n = report.accounts
     report.seconds |= {"generate": round(timed.seconds, 2), "import": round(spent, 2)}
     rate = n / spent
+    # The importer writes with COPY on PostgreSQL, so COPY is its floor there.
+    kind = "copy" if "copy" in floor_seconds else "executemany"
+    goal = 60_000 if kind == "copy" else 100_000
+    floor = n / floor_seconds[kind]
     report.metrics["import_accounts_per_s"] = Metric(
-        round(rate), "accounts/s", "higher", floor=round(n / floor_seconds),
-        floor_what="raw DBAPI executemany, one transaction", target="≥ 100,000/s",
-        met=rate >= 100_000)
+        round(rate), "accounts/s", "higher", floor=round(floor),
+        floor_what=("raw psycopg COPY, one transaction" if kind == "copy"
+                    else "raw DBAPI executemany, one transaction"),
+        target=f"≥ {goal:,}/s and ≥ 1.2× floor", met=rate >= goal and rate >= 1.2 * floor,
+        note=(f"raw executemany floor {n / floor_seconds['executemany']:,.0f}/s"
+              if kind == "copy" else ""))
     report.metrics["import_peak_memory_mb"] = Metric(
         round(peak_rss_mb(), 1), "MB", "lower", target="≤ 1024 MB", met=peak_rss_mb() <= 1024,
         note="maxrss after generate + floor + import")

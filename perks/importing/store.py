@@ -15,7 +15,7 @@ import csv
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,14 +26,17 @@ from sqlmodel import Session
 
 from perks.accounts import topic_ids_by_slug
 from perks.accounts.lists import add_members, drop_import_members
+from perks.importing.columns import normalize_batch
 from perks.importing.readers import BadLine, ImportFormatError, open_source, read_records
-from perks.importing.records import RowError, normalize_record
+from perks.importing.records import RowError
+from perks.importing.writes import insert_accounts
 from perks.models import Account, AccountTopic, ImportRun, ImportUndo, Person, utcnow
 from perks.privacy.minors import probable_minor
 from perks.privacy.suppression import SuppressionIndex
 from perks.topics import unknown_slugs_message
 
 BATCH_SIZE = 2000
+READ_CHUNK = 1000  # records validated together, column by column (perks.importing.columns)
 ANALYZE_AT_BATCHES = {5, 25, 125, 625}  # 10k, 50k, 250k, 1.25M rows
 REJECT_COLUMNS = ("line", "field", "reason")
 ACCOUNT = Account.__table__
@@ -169,34 +172,39 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     reasons: Counter[str] = Counter()
     first_reject: tuple[int, str, str] | None = None
     try:
-        for line, raw in records:
-            try:
-                if isinstance(raw, BadLine):
-                    raise RowError(raw.field, raw.reason)
-                record = normalize_record(raw, default_observed_at=default_observed_at,
-                                          mapping=mapping, now=now)
-                suppressed = suppression.matches(record)
-                if not suppressed:
-                    writer.check_topics(record)
-            except RowError as error:
-                if suppression.matches_raw(raw):  # never quote a forgotten person in rejects
-                    result.suppressed += 1
+        for chunk in _chunks(records, READ_CHUNK):
+            cleaned = iter(normalize_batch(
+                [raw for _line, raw in chunk if not isinstance(raw, BadLine)],
+                default_observed_at=default_observed_at, mapping=mapping, now=now))
+            for line, raw in chunk:
+                try:
+                    if isinstance(raw, BadLine):
+                        raise RowError(raw.field, raw.reason)
+                    record = next(cleaned)
+                    if isinstance(record, RowError):
+                        raise record
+                    suppressed = suppression.matches(record)
+                    if not suppressed:
+                        writer.check_topics(record)
+                except RowError as error:
+                    if suppression.matches_raw(raw):  # never quote a forgotten person
+                        result.suppressed += 1
+                    else:
+                        result.rejected += 1
+                        reasons[f"{error.field}: {error.reason}"[:120]] += 1
+                        first_reject = first_reject or (line, error.field, error.reason)
+                        if on_reject:
+                            on_reject(line, error.field, error.reason)
                 else:
-                    result.rejected += 1
-                    reasons[f"{error.field}: {error.reason}"[:120]] += 1
-                    first_reject = first_reject or (line, error.field, error.reason)
-                    if on_reject:
-                        on_reject(line, error.field, error.reason)
-            else:
-                if suppressed:
-                    result.suppressed += 1
-                else:
-                    defaulted_observation += record["observed_at"] is default_observed_at
-                    record["probable_minor"] = probable_minor(
-                        record["description"], observed_at=record["observed_at"])
-                    writer.add(record)
+                    if suppressed:
+                        result.suppressed += 1
+                    else:
+                        defaulted_observation += record["observed_at"] is default_observed_at
+                        record["probable_minor"] = probable_minor(
+                            record["description"], observed_at=record["observed_at"])
+                        writer.add(record)
             if progress:
-                progress(1)
+                progress(len(chunk))
         writer.flush()
         _check_something_stored(result, first_reject, reasons)
     except BaseException as error:  # a format error, or an interrupt: take the file back out
@@ -218,6 +226,24 @@ def import_records(session: Session, records: Iterable[tuple[int, Any]], *, sour
     _drop_undo(session, run.id)
     result.import_run_id = run.id
     return result
+
+
+def _chunks(records: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    """`records` in lists of `size`; when reading fails, the records read before the failure
+    still come out (so their rejects are written) before the error goes on."""
+    chunk: list[tuple[int, Any]] = []
+    try:
+        for item in records:
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    except Exception:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
 
 
 def _check_something_stored(result: ImportResult, first_reject: tuple[int, str, str] | None,
@@ -305,28 +331,6 @@ def _drop_undo(session: Session, run_id: int | None) -> None:
         session.commit()
 
 
-def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """One DBAPI executemany in the session's transaction: the rows' types are already the
-    columns' (normalize_record made them), so only the dialect's bind processors (SQLite's
-    datetime text) run, not SQLAlchemy's per-row parameter machinery (a third of import time)."""
-    connection = session.connection()
-    dialect = connection.dialect
-    names = list(rows[0])
-    table = Account.__table__
-    processors = [(i, processor) for i, name in enumerate(names)
-                  if (processor := table.c[name].type._cached_bind_processor(dialect))]
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    statement = (f"INSERT INTO account ({', '.join(names)}) "  # noqa: S608 - column names
-                 f"VALUES ({', '.join([marker] * len(names))})")
-    values = []
-    for row in rows:
-        cells = [row[name] for name in names]
-        for i, processor in processors:
-            cells[i] = processor(cells[i])
-        values.append(tuple(cells))
-    connection.exec_driver_sql(statement, values)
-
-
 class _BatchWriter:
     """Collects clean records and upserts them a batch at a time."""
 
@@ -342,7 +346,9 @@ class _BatchWriter:
         self.batches = 0
 
     def check_topics(self, record: dict[str, Any]) -> None:
-        unknown = sorted(set(record["topics"] or ()) - self.topic_ids.keys())
+        if not record["topics"]:
+            return
+        unknown = sorted(set(record["topics"]) - self.topic_ids.keys())
         if unknown:
             raise RowError("topics", unknown_slugs_message(unknown[:5], self.topic_ids.keys()))
 
@@ -375,20 +381,23 @@ class _BatchWriter:
         # A list import leaves whether a stored account is shared alone; a shared one shares it.
         shared = {} if self.list_id else {"shared": True}
         for record in batch:
-            row = {k: v for k, v in record.items() if k not in ("topics", "person_key")}
-            row.update(person_id=person_ids.get(record["person_key"]), source_file=self.source_name,
-                       import_run_id=self.run_id, updated_at=now)
             known = stored.get((record["platform"], record["platform_id"]))
             if known is None:
-                inserts.append(row | {"first_imported_at": now, "shared": not self.list_id})
+                inserts.append(record)
             elif record["observed_at"] >= known[1]:
-                updates.append(row | {"id": known[0]} | shared)
+                row = {k: v for k, v in record.items() if k not in ("topics", "person_key")}
+                row.update(person_id=person_ids.get(record["person_key"]),
+                           source_file=self.source_name, import_run_id=self.run_id,
+                           updated_at=now, id=known[0], **shared)
+                updates.append(row)
             else:
                 self.result.unchanged += 1
                 unchanged.append(known[0])
                 record["topics"] = None  # an old observation does not replace topics either
         if inserts:
-            _insert_rows(self.session, inserts)
+            insert_accounts(self.session, inserts, person_ids, {
+                "source_file": self.source_name, "import_run_id": self.run_id,
+                "updated_at": now, "first_imported_at": now, "shared": not self.list_id})
         if updates:
             self._keep_for_undo(updates, [r for r in batch if r["topics"]])
             self.session.execute(update(Account), updates)
