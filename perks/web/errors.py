@@ -54,7 +54,7 @@ def too_large() -> str:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if not limit:
         return MESSAGES[413]
-    return (f"{MESSAGES[413][:-1]}: perks takes requests, an uploaded file included, of up to "
+    return (f"{MESSAGES[413]} perks takes requests, an uploaded file included, of up to "
             f"{limit / 2**20:,.1f} MB. Split the file, or ask your operator to raise "
             "PERKS_MAX_UPLOAD_BYTES.")
 
