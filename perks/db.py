@@ -8,6 +8,8 @@ argument.
 import ast
 import logging
 import os
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -144,6 +146,38 @@ def stored_revisions(engine: Engine) -> set[str]:
         if not inspect(connection).has_table("alembic_version"):
             return set()
         return set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+_watch_lock = threading.Lock()
+_watchers: dict[tuple[int, str], sqlite3.Connection] = {}
+
+
+def data_version(session: Session) -> str | None:
+    """A value that changes whenever a write is committed to the session's database, by this
+    process or any other, through any connection: the key for in-process caches of derived
+    reads (perks.web.derived). Read it before the reads it keys, so an answer cached under it is
+    never older than it. None when there is no cheap such value (an in-memory database): don't
+    cache then.
+
+    SQLite: `PRAGMA data_version` on a connection of this process's own that never writes (the
+    pragma moves with every commit made on any other connection). PostgreSQL: the current
+    snapshot (xmin:xmax:in-progress ids), which changes with every transaction that writes."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return session.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
+    database = bind.url.database
+    if bind.dialect.name != "sqlite" or not database or database == ":memory:" or (
+            database.startswith("file:")):
+        return None
+    key = (os.getpid(), database)  # a forked worker opens its own
+    with _watch_lock:
+        watcher = _watchers.get(key)
+        if watcher is None:
+            if len(_watchers) >= 8:  # a test run opens many databases: keep a few
+                _watchers.pop(next(iter(_watchers))).close()
+            watcher = _watchers[key] = sqlite3.connect(
+                database, check_same_thread=False, isolation_level=None)
+        return str(watcher.execute("PRAGMA data_version").fetchone()[0])
 
 
 def init_app(app: Flask) -> None:
