@@ -8,13 +8,14 @@ argument.
 import ast
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
@@ -118,26 +119,42 @@ def migrate(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")  # one head: branches get a merge revision
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.M)
+
+
 def schema_heads() -> set[str]:
     """The newest migration revisions, read from the files' `revision` and `down_revision`
-    without importing them (Alembic imports every file; tests check both agree)."""
+    without importing them (Alembic imports every file; tests check both agree): each command
+    asks, so the one-line assignments are read with a pattern, and only a file where that does
+    not give both is parsed whole."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (files("perks") / "migrations" / "versions").iterdir():
         if not path.name.endswith(".py"):
             continue
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            target = node.targets[0] if isinstance(node, ast.Assign) else getattr(
-                node, "target", None)
-            name = target.id if isinstance(target, ast.Name) else None
-            if name not in ("revision", "down_revision"):
-                continue
-            value = ast.literal_eval(node.value)  # type: ignore[union-attr, arg-type]
-            if name == "revision":
-                revisions.add(value)
-            elif value:
-                parents.update([value] if isinstance(value, str) else value)
+        found = _revision_lines(path.read_text(encoding="utf-8"))
+        revisions.add(found["revision"])
+        value = found["down_revision"]
+        if value:
+            parents.update([value] if isinstance(value, str) else value)
     return revisions - parents
+
+
+def _revision_lines(source: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    try:
+        for name, value in _REVISION_LINE.findall(source):
+            found.setdefault(name, ast.literal_eval(value))
+    except (ValueError, SyntaxError):
+        found = {}
+    if len(found) == 2:
+        return found
+    for node in ast.parse(source).body:  # an assignment over several lines
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        name = target.id if isinstance(target, ast.Name) else None
+        if name in ("revision", "down_revision"):
+            found[name] = ast.literal_eval(node.value)  # type: ignore[union-attr, arg-type]
+    return found
 
 
 def stored_revisions(engine: Engine) -> set[str]:

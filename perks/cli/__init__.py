@@ -43,6 +43,13 @@ def register(app: "Flask") -> None:
         app.cli.add_command(command)
 
 
+def command_app() -> "Flask":
+    """The app a `perks` command runs in: no pages or API to import (perks.create_app)."""
+    from perks import create_app
+
+    return create_app(web=False)
+
+
 def perks_version() -> str:
     """The installed perks distribution's version (pyproject.toml is its one home)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -68,9 +75,10 @@ def cli(ctx: click.Context) -> None:
     if ctx.obj is None:
         from flask.cli import ScriptInfo
 
-        # Find the app by its import name, as `flask --app perks` does.
-        ctx.obj = ScriptInfo(app_import_path="perks", set_debug_flag=False,
-                             load_dotenv_defaults=False)
+        # The app by its import name, as `flask --app perks` finds it, without the web part
+        # (perks serve builds the whole app for its workers: perks.cli.support.app_factory).
+        ctx.obj = ScriptInfo(app_import_path="perks", create_app=command_app,
+                             set_debug_flag=False, load_dotenv_defaults=False)
 
 
 for _command in commands():

@@ -37,8 +37,12 @@ def app_factory(ctx: click.Context) -> "Callable[[], Flask]":
     """A function that builds a fresh app the way this command's app was found (for workers)."""
     from flask.cli import ScriptInfo
 
+    from perks.cli import command_app
+
     info = ctx.ensure_object(ScriptInfo)
-    return lambda: ScriptInfo(app_import_path=info.app_import_path, create_app=info.create_app,
+    # The `perks` group's commands run without the web part; the server needs all of it.
+    make = None if info.create_app is command_app else info.create_app
+    return lambda: ScriptInfo(app_import_path=info.app_import_path, create_app=make,
                               set_debug_flag=False, load_dotenv_defaults=False).load_app()
 
 
