@@ -23,6 +23,7 @@ from perks.cli import (
     setup,
     topics,
 )
+from perks.cli.support import COMMAND_APP
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -41,13 +42,6 @@ def register(app: "Flask") -> None:
     """Add every command to the app's command group, for `flask --app perks`."""
     for command in commands():
         app.cli.add_command(command)
-
-
-def command_app() -> "Flask":
-    """The app a `perks` command runs in: no pages or API to import (perks.create_app)."""
-    from perks import create_app
-
-    return create_app(web=False)
 
 
 def perks_version() -> str:
@@ -77,8 +71,8 @@ def cli(ctx: click.Context) -> None:
 
         # The app by its import name, as `flask --app perks` finds it, without the web part
         # (perks serve builds the whole app for its workers: perks.cli.support.app_factory).
-        ctx.obj = ScriptInfo(app_import_path="perks", create_app=command_app,
-                             set_debug_flag=False, load_dotenv_defaults=False)
+        ctx.obj = ScriptInfo(app_import_path=COMMAND_APP, set_debug_flag=False,
+                             load_dotenv_defaults=False)
 
 
 for _command in commands():

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from flask import Flask
     from sqlmodel import Session
 
+# The app a `perks` command runs in: perks.create_app without the pages and API to import;
+# `perks serve` builds the whole one (app_factory).
+COMMAND_APP = "perks:create_app(web=False)"
+WEB_APP = "perks"
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -37,12 +41,10 @@ def app_factory(ctx: click.Context) -> "Callable[[], Flask]":
     """A function that builds a fresh app the way this command's app was found (for workers)."""
     from flask.cli import ScriptInfo
 
-    from perks.cli import command_app
-
     info = ctx.ensure_object(ScriptInfo)
     # The `perks` group's commands run without the web part; the server needs all of it.
-    make = None if info.create_app is command_app else info.create_app
-    return lambda: ScriptInfo(app_import_path=info.app_import_path, create_app=make,
+    path = WEB_APP if info.app_import_path == COMMAND_APP else info.app_import_path
+    return lambda: ScriptInfo(app_import_path=path, create_app=info.create_app,
                               set_debug_flag=False, load_dotenv_defaults=False).load_app()
 
 

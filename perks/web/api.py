@@ -22,7 +22,7 @@ from perks.review import decisions
 from perks.review.queue import queue_page
 from perks.web import api_shapes as shapes
 from perks.web.access import EVERYONE, MANAGERS, REVIEWERS, roles_required
-from perks.web.derived import cached
+from perks.web.derived import cached, current_version
 from perks.web.errors import json_error
 from perks.web.extensions import CurrentUser
 from perks.web.openapi import document
@@ -206,12 +206,14 @@ def shortlist(campaign_id: int):
 
     # Read once per data version (perks.web.derived); another brand's id is a 404 before the
     # query string is looked at.
+    version = current_version()
     if not cached(("own-campaign", brand_id, campaign_id), lambda: get_campaign(
-            session=get_session(), brand_id=brand_id, campaign_id=campaign_id) is not None):
+            session=get_session(), brand_id=brand_id, campaign_id=campaign_id) is not None,
+            version=version):
         abort(404, "no such campaign")
     query = _query(shapes.ShortlistQuery)
     body = cached(("api-shortlist", brand_id, campaign_id, query.page, query.per_page,
-                   query.status), lambda: answer(query))
+                   query.status), lambda: answer(query), version=version)
     if body is None:
         abort(404, "no such campaign")
     return current_app.response_class(body + "\n", mimetype="application/json")

@@ -28,7 +28,7 @@ from perks.detection.policy import strictness_table
 from perks.models import Campaign
 from perks.topics import current_taxonomy, missing_slugs
 from perks.web.access import EVERYONE, MANAGERS, roles_required
-from perks.web.derived import cached
+from perks.web.derived import cached, current_version
 from perks.web.params import id_list, page_arg
 from perks.web.responses import export_response
 
@@ -118,8 +118,9 @@ class _PageView:
 def _page_view(brand_id: int, campaign_id: int, **asked: Any) -> _PageView:
     """The campaign page's derived data, read once per data version, day and bot threshold (a
     new model moves the threshold without a write) and kept per worker (perks.web.derived)."""
+    version = current_version()  # one version for both entries, read before either's reads
     campaign = cached(("campaign", brand_id, campaign_id),
-                      lambda: _detached_campaign(brand_id, campaign_id))
+                      lambda: _detached_campaign(brand_id, campaign_id), version=version)
     if campaign is None:
         abort(404)
     today = datetime.now(UTC).date()
@@ -132,7 +133,7 @@ def _page_view(brand_id: int, campaign_id: int, **asked: Any) -> _PageView:
             charts=data.charts)))
 
     return cached(("campaign-page", campaign_id, today, service.threshold(campaign),
-                   *sorted(asked.items())), make)
+                   *sorted(asked.items())), make, version=version)
 
 
 def _detached_campaign(brand_id: int, campaign_id: int) -> Campaign | None:

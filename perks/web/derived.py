@@ -72,10 +72,18 @@ def _cache() -> DerivedCache:
     return cache
 
 
-def cached(key: Hashable, make: Callable[[], T]) -> T:
-    """`make()`'s answer for `key` at the database's current data version: computed once per
-    version and worker, then reused. Without a version (an in-memory database), always made."""
-    version = data_version(get_session())
+def current_version() -> str | None:
+    """The database's data version now (perks.db.data_version), to key several entries of one
+    answer by one version: read it before any of their reads."""
+    return data_version(get_session())
+
+
+def cached(key: Hashable, make: Callable[[], T], *, version: str | None | object = _MISSING) -> T:
+    """`make()`'s answer for `key` at the database's data version (read now, or `version` from
+    current_version() when an answer is made of several entries): computed once per version
+    and worker, then reused. Without a version (an in-memory database), always made."""
+    if version is _MISSING:
+        version = current_version()
     if version is None:
         return make()
     return _cache().get_or_make((key, version), make)
