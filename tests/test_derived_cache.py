@@ -21,7 +21,10 @@ def test_the_data_version_moves_with_every_commit_and_only_then(db_app, session)
     first = data_version(session)
     assert first is not None
     session.execute(select(ShortlistEntry)).all()
-    assert data_version(session) == first  # reading changes nothing
+    if session.get_bind().dialect.name == "sqlite":
+        # Reading changes nothing. (PostgreSQL's snapshot is the server's: a write to any of
+        # its databases moves it, so on a shared server it may move here too.)
+        assert data_version(session) == first
     session.rollback()
     other = make_engine(str(db_app.extensions["perks_engine"].url.render_as_string(
         hide_password=False)))
