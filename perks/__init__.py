@@ -11,14 +11,22 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def create_app(config: dict[str, Any] | None = None) -> "Flask":
-    """Build the web app; `config` overrides settings (tests pass DATABASE_URL and friends)."""
+def create_app(config: dict[str, Any] | None = None, *, web: bool = True) -> "Flask":
+    """Build the web app; `config` overrides settings (tests pass DATABASE_URL and friends).
+    `web=False`: the app a `perks` command runs in, with its settings, database and commands
+    but no pages, API or their extensions, so a command does not import the web package."""
     from flask import Flask  # here, so `perks --help` never loads Flask
 
     instance_path = Path((config or {}).get("INSTANCE_PATH") or default_instance_path())
     app = Flask(__name__, instance_path=str(instance_path), template_folder=str(TEMPLATES_DIR))
     app.config.update(load_config(instance_path, config))
     model_store.configure(instance_path)  # trained and adapted models live in the instance folder
+    if not web:
+        from perks import db
+
+        db.init_app(app)
+        register_commands(app)
+        return app
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

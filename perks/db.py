@@ -8,11 +8,14 @@ argument.
 import ast
 import logging
 import os
+import re
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
@@ -116,26 +119,42 @@ def migrate(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")  # one head: branches get a merge revision
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.M)
+
+
 def schema_heads() -> set[str]:
     """The newest migration revisions, read from the files' `revision` and `down_revision`
-    without importing them (Alembic imports every file; tests check both agree)."""
+    without importing them (Alembic imports every file; tests check both agree): each command
+    asks, so the one-line assignments are read with a pattern, and only a file where that does
+    not give both is parsed whole."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (files("perks") / "migrations" / "versions").iterdir():
         if not path.name.endswith(".py"):
             continue
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            target = node.targets[0] if isinstance(node, ast.Assign) else getattr(
-                node, "target", None)
-            name = target.id if isinstance(target, ast.Name) else None
-            if name not in ("revision", "down_revision"):
-                continue
-            value = ast.literal_eval(node.value)  # type: ignore[union-attr, arg-type]
-            if name == "revision":
-                revisions.add(value)
-            elif value:
-                parents.update([value] if isinstance(value, str) else value)
+        found = _revision_lines(path.read_text(encoding="utf-8"))
+        revisions.add(found["revision"])
+        value = found["down_revision"]
+        if value:
+            parents.update([value] if isinstance(value, str) else value)
     return revisions - parents
+
+
+def _revision_lines(source: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    try:
+        for name, value in _REVISION_LINE.findall(source):
+            found.setdefault(name, ast.literal_eval(value))
+    except (ValueError, SyntaxError):
+        found = {}
+    if len(found) == 2:
+        return found
+    for node in ast.parse(source).body:  # an assignment over several lines
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        name = target.id if isinstance(target, ast.Name) else None
+        if name in ("revision", "down_revision"):
+            found[name] = ast.literal_eval(node.value)  # type: ignore[union-attr, arg-type]
+    return found
 
 
 def stored_revisions(engine: Engine) -> set[str]:
@@ -144,6 +163,38 @@ def stored_revisions(engine: Engine) -> set[str]:
         if not inspect(connection).has_table("alembic_version"):
             return set()
         return set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+_watch_lock = threading.Lock()
+_watchers: dict[tuple[int, str], sqlite3.Connection] = {}
+
+
+def data_version(session: Session) -> str | None:
+    """A value that changes whenever a write is committed to the session's database, by this
+    process or any other, through any connection: the key for in-process caches of derived
+    reads (perks.web.derived). Read it before the reads it keys, so an answer cached under it is
+    never older than it. None when there is no cheap such value (an in-memory database): don't
+    cache then.
+
+    SQLite: `PRAGMA data_version` on a connection of this process's own that never writes (the
+    pragma moves with every commit made on any other connection). PostgreSQL: the current
+    snapshot (xmin:xmax:in-progress ids), which changes with every transaction that writes."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return session.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
+    database = bind.url.database
+    if bind.dialect.name != "sqlite" or not database or database == ":memory:" or (
+            database.startswith("file:")):
+        return None
+    key = (os.getpid(), database)  # a forked worker opens its own
+    with _watch_lock:
+        watcher = _watchers.get(key)
+        if watcher is None:
+            if len(_watchers) >= 8:  # a test run opens many databases: keep a few
+                _watchers.pop(next(iter(_watchers))).close()
+            watcher = _watchers[key] = sqlite3.connect(
+                database, check_same_thread=False, isolation_level=None)
+        return str(watcher.execute("PRAGMA data_version").fetchone()[0])
 
 
 def init_app(app: Flask) -> None:

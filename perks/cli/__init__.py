@@ -23,6 +23,7 @@ from perks.cli import (
     setup,
     topics,
 )
+from perks.cli.support import COMMAND_APP
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -68,8 +69,9 @@ def cli(ctx: click.Context) -> None:
     if ctx.obj is None:
         from flask.cli import ScriptInfo
 
-        # Find the app by its import name, as `flask --app perks` does.
-        ctx.obj = ScriptInfo(app_import_path="perks", set_debug_flag=False,
+        # The app by its import name, as `flask --app perks` finds it, without the web part
+        # (perks serve builds the whole app for its workers: perks.cli.support.app_factory).
+        ctx.obj = ScriptInfo(app_import_path=COMMAND_APP, set_debug_flag=False,
                              load_dotenv_defaults=False)
 
 

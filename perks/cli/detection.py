@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from perks.cli.support import echo_json, json_option
 from perks.paths import SHARED_BOTS_DIR
@@ -66,6 +65,8 @@ def train_command(ctx: click.Context, rebuild: bool, data_dir: Path, quick: bool
     folder = store.new_base_dir(version)
     if text is not None:  # the table beside the model it trained, never into the package
         (folder / "bot_training.csv").write_text(text, encoding="utf-8")
+    from tqdm import tqdm  # a progress bar for this command only: `perks --help` stays light
+
     with tqdm(desc="training", unit=" step", disable=None if not as_json else True,
               file=sys.stderr, leave=False) as bar:
         card = train(table, sha, model_path=folder / store.MODEL_FILE,

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-from tqdm import tqdm
 
 from perks.cli.support import echo_json, json_option, prepared_session, with_appcontext
 from perks.review import REVIEW_DECISIONS, STATES
@@ -287,6 +286,8 @@ def audit_command(campaign: str, brand: str | None, draw: bool, size: int, seed:
 
 @contextmanager
 def _progress(label: str, quiet: bool) -> Iterator[Any]:
+    from tqdm import tqdm  # here, so `perks --help` and other commands never load it
+
     # tqdm hides itself when stderr is not a terminal (disable=None), so scripts stay quiet.
     with tqdm(desc=label, unit=" accounts", disable=True if quiet else None, file=sys.stderr,
               leave=False) as bar:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
     from perks.models import Brand
 
+# The app a `perks` command runs in: perks.create_app without the pages and API to import;
+# `perks serve` builds the whole one (app_factory).
+COMMAND_APP = "perks:create_app(web=False)"
+WEB_APP = "perks"
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -40,7 +44,9 @@ def app_factory(ctx: click.Context) -> "Callable[[], Flask]":
     from flask.cli import ScriptInfo
 
     info = ctx.ensure_object(ScriptInfo)
-    return lambda: ScriptInfo(app_import_path=info.app_import_path, create_app=info.create_app,
+    # The `perks` group's commands run without the web part; the server needs all of it.
+    path = WEB_APP if info.app_import_path == COMMAND_APP else info.app_import_path
+    return lambda: ScriptInfo(app_import_path=path, create_app=info.create_app,
                               set_debug_flag=False, load_dotenv_defaults=False).load_app()
 
 

@@ -3,6 +3,10 @@
 Every route needs login and sees only the current user's brand: another brand's id is a 404.
 """
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -14,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from perks.campaigns import allocation, matching, service
 from perks.campaigns.forms import CampaignForm
@@ -23,6 +28,7 @@ from perks.detection.policy import strictness_table
 from perks.models import Campaign
 from perks.topics import current_taxonomy, missing_slugs
 from perks.web.access import EVERYONE, MANAGERS, roles_required
+from perks.web.derived import cached, current_version
 from perks.web.params import id_list, page_arg
 from perks.web.responses import export_response
 
@@ -89,17 +95,54 @@ def edit(campaign_id: int):
 @blueprint.route("/<int:campaign_id>")
 @roles_required(*EVERYONE)
 def show(campaign_id: int):
-    campaign = _own_campaign(campaign_id)
     sort = request.args.get("sort", "rank")
     status = request.args.get("status", "")
     handle = request.args.get("handle", "").strip()[:100]
-    data = service.page_data(get_session(), campaign, page=page_arg(),
-                             per_page=PER_PAGE, sort=sort, status=status, handle=handle)
-    return render_template("campaigns/show.html", campaign=campaign, funnel=data.funnel,
+    page = page_arg()
+    view = _page_view(current_user.brand_id, campaign_id, page=page, sort=sort, status=status,
+                      handle=handle)
+    data = view.data
+    return render_template("campaigns/show.html", campaign=data.campaign, funnel=data.funnel,
                            page=data.page, sort=sort, status=status, handle=handle,
                            answer=data.answer, counts=data.counts,
-                           running_state=data.running_state, charts=data.charts,
+                           running_state=data.running_state, analysis=view.analysis,
                            has_shortlist=data.has_shortlist, attention=data.attention)
+
+
+@dataclass(frozen=True)
+class _PageView:
+    data: service.CampaignPage
+    analysis: Markup  # the funnel and the charts, rendered once per data version
+
+
+def _page_view(brand_id: int, campaign_id: int, **asked: Any) -> _PageView:
+    """The campaign page's derived data, read once per data version, day and bot threshold (a
+    new model moves the threshold without a write) and kept per worker (perks.web.derived)."""
+    version = current_version()  # one version for both entries, read before either's reads
+    campaign = cached(("campaign", brand_id, campaign_id),
+                      lambda: _detached_campaign(brand_id, campaign_id), version=version)
+    if campaign is None:
+        abort(404)
+    today = datetime.now(UTC).date()
+
+    def make() -> _PageView:
+        data = service.page_data(get_session(), campaign, per_page=PER_PAGE, today=today,
+                                 **asked)
+        return _PageView(data, Markup(render_template(  # noqa: S704 - our own template
+            "campaigns/_analysis.html", funnel=data.funnel, counts=data.counts,
+            charts=data.charts)))
+
+    return cached(("campaign-page", campaign_id, today, service.threshold(campaign),
+                   *sorted(asked.items())), make, version=version)
+
+
+def _detached_campaign(brand_id: int, campaign_id: int) -> Campaign | None:
+    # Out of the request's session, so sharing it with later requests cannot expire it.
+    session = get_session()
+    campaign = get_campaign(session=session, brand_id=brand_id, campaign_id=campaign_id)
+    if campaign is not None:
+        session.expunge(campaign)
+    return campaign
 
 
 @blueprint.route("/preview")

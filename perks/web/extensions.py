@@ -17,6 +17,7 @@ from flask_wtf import CSRFProtect
 
 from perks.db import get_session
 from perks.models import User
+from perks.web.derived import cached
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -32,9 +33,10 @@ def _to_login():
     return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
-@dataclass
+@dataclass(frozen=True)
 class CurrentUser(UserMixin):
-    """The logged-in user as views see it: plain values, no database session attached."""
+    """The logged-in user as views see it: plain values, no database session attached; frozen,
+    as one is shared by the requests of a data version (perks.web.derived)."""
 
     id: int
     email: str
@@ -73,6 +75,10 @@ def load_user(session_id: str) -> CurrentUser | None:
     max_age = current_app.config["SESSION_MAX_AGE"].total_seconds()
     if user_id >= 2**63 or not 0 <= time.time() - issued <= max_age:
         return None
+    return cached(("user", session_id), lambda: _current_user(user_id, version, session_id))
+
+
+def _current_user(user_id: int, version: int, session_id: str) -> CurrentUser | None:
     user = get_session().get(User, user_id)
     if user is None or not user.is_active or user.session_version != version:
         return None
