@@ -10,6 +10,7 @@ from sqlmodel import Session
 from perks.auth.users import get_or_create_brand
 from perks.campaigns import matching, query_cache
 from perks.campaigns.store import create_campaign
+from perks.db import data_version
 from perks.importing import import_records
 from perks.models import Account
 
@@ -59,7 +60,7 @@ def test_uncommitted_writes_are_counted_and_never_kept(session, db_app):
     campaign = _pool(session)
     assert _eligible(session, campaign) == 6
     session.execute(update(Account).values(protected=True))
-    assert query_cache.data_version(session) is None
+    assert data_version(session) is None
     assert _eligible(session, campaign) == 0
     session.rollback()
     assert _eligible(session, campaign) == 6
