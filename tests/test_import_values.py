@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from perks.importing import ImportFormatError, import_file
-from perks.importing import store as store_module
+from perks.importing import batches as batches_module
 from perks.models import Account, AccountTopic, ImportRun, ImportUndo, Person
 
 GOOD = {"id": "1", "screen_name": "good", "followers_count": 10, "friends_count": 5,
@@ -88,7 +88,7 @@ def test_an_observation_more_than_a_day_ahead_is_a_reject_and_updates_keep_flowi
 
 def test_a_file_failing_after_committed_batches_is_taken_back_out(session, tmp_path,
                                                                  monkeypatch):
-    monkeypatch.setattr(store_module, "BATCH_SIZE", 2)
+    monkeypatch.setattr(batches_module, "BATCH_SIZE", 2)
     first = [{**GOOD, "id": str(i), "screen_name": f"u{i}", "topics": ["coffee"],
               "person_id": "p-old"} for i in range(3)]
     path = tmp_path / "first.json"

@@ -12,7 +12,7 @@ from perks.accounts import lists
 from perks.auth.users import get_or_create_brand
 from perks.campaigns import matching, service, why_not
 from perks.importing import ImportFormatError, import_file, import_records
-from perks.importing import store as store_module
+from perks.importing import batches as batches_module
 from perks.models import Account, AccountListMember, ImportUndo
 from tests.test_campaigns import gen_campaign, gen_pool
 
@@ -109,7 +109,7 @@ def test_a_shared_import_shares_a_list_only_account_even_as_an_older_observation
 
 
 def test_a_list_import_failing_half_way_leaves_no_membership(session, tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "BATCH_SIZE", 2)
+    monkeypatch.setattr(batches_module, "BATCH_SIZE", 2)
     spring = _brand_list(session)
     shared = [{**ROW, "id": str(i), "screen_name": f"s{i}", "crawled_at": "2020-01-01T00:00:00"}
               for i in range(3)]
@@ -131,7 +131,7 @@ def test_a_list_import_failing_half_way_leaves_no_membership(session, tmp_path, 
     assert session.execute(select(func.count()).select_from(ImportUndo)).scalar_one() == 0
 
     # and a failed shared import gives a list-only account back its place
-    monkeypatch.setattr(store_module, "BATCH_SIZE", 1)
+    monkeypatch.setattr(batches_module, "BATCH_SIZE", 1)
     older = tmp_path / "older.json"
     older.write_text(json.dumps([{**ROW, "id": "9", "screen_name": "s9",
                                   "crawled_at": "2000-01-01T00:00:00"}, {**ROW}])[:-3])
