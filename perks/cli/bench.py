@@ -16,21 +16,32 @@ import click
 @click.option("--repeats", default=11, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--load", "load", is_flag=True,
               help="Instead: a loopback load run against `perks serve --workers 2`.")
+@click.option("--servers", default=1, show_default=True, type=click.IntRange(1, 2),
+              help="With --load: 2 runs two `perks serve` on one PostgreSQL database "
+                   "(--database-url), readers and a reviewer on each.")
 @click.option("--seconds", default=60, show_default=True, type=click.IntRange(1, 600),
               help="Length of the --load run.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def bench_command(accounts: int, database_url: str | None, repeats: int, load: bool,
-                  seconds: int, as_json: bool) -> None:
+                  servers: int, seconds: int, as_json: bool) -> None:
     """Measure import, scoring, shortlist, funnel and export at N accounts, each beside its
     floor (what the bare tool does with the same data in the same run)."""
     def say(message: str) -> None:
         click.echo(f"bench: {message}", err=True)
 
     if load:
-        from perks.bench.load import run_load
+        size = accounts if accounts != 1_000_000 else 20_000
+        if servers == 2:
+            if not database_url or database_url.startswith("sqlite"):
+                raise click.UsageError("--servers 2 needs --database-url of a PostgreSQL server")
+            from perks.bench.cluster import run_cluster_load
 
-        result = run_load(accounts=accounts if accounts != 1_000_000 else 20_000,
-                          seconds=seconds, say=say)
+            result = run_cluster_load(database_url=database_url, accounts=size,
+                                      seconds=seconds, say=say)
+        else:
+            from perks.bench.load import run_load
+
+            result = run_load(accounts=size, seconds=seconds, say=say)
         click.echo(json.dumps(result, indent=2) if as_json else "\n".join(
             f"{k}: {v}" for k, v in result.items()))
         if result.get("errors"):
