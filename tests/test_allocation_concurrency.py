@@ -31,17 +31,22 @@ def _holding(session: Session, campaign_id: int) -> int:
         ShortlistEntry.status.in_(allocation.HOLDS_PLACE))).scalar_one()
 
 
+def one_free_place(session: Session) -> tuple[dict[str, int], int]:
+    """The test pool and a campaign of 2 places with one free and two accounts (ben, cai)
+    waiting for it: (account ids by handle, campaign id). Committed."""
+    ids = gen_pool(session)
+    campaign = gen_campaign(session)  # quantity 2: ana and ben offered, cai waits
+    service.refresh(session, campaign)
+    session.execute(update(ShortlistEntry).where(
+        ShortlistEntry.campaign_id == campaign.id,
+        ShortlistEntry.account_id == ids["ben"]).values(status="waitlist"))
+    session.commit()
+    return ids, campaign.id
+
+
 def test_two_approvals_for_the_last_place_book_it_once(pg_engine):
     with Session(pg_engine, expire_on_commit=False) as session:
-        ids = gen_pool(session)
-        campaign = gen_campaign(session)  # quantity 2: ana and ben offered, cai waits
-        service.refresh(session, campaign)
-        # Free one place and leave two accounts waiting for it.
-        session.execute(update(ShortlistEntry).where(
-            ShortlistEntry.campaign_id == campaign.id,
-            ShortlistEntry.account_id == ids["ben"]).values(status="waitlist"))
-        session.commit()
-        campaign_id = campaign.id
+        ids, campaign_id = one_free_place(session)
     first_holds_lock, outcomes = threading.Event(), {}
 
     def approve(name: str, account_id: int, hold: bool) -> None:

@@ -5,20 +5,20 @@ database, as two app servers behind a load balancer would."""
 
 import os
 import secrets
-import subprocess
 import threading
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from perks.auth.users import create_user, get_or_create_brand
-from perks.bench.load import HOST, Client, free_port, perks_command, wait_for
-from perks.campaigns import allocation, service
+from perks.bench.cluster import app_servers
+from perks.bench.load import Client
+from perks.campaigns import allocation
 from perks.db import make_engine
 from perks.models import ReviewAudit, ReviewDecision, ShortlistEntry
 from tests.conftest import FAST_HASH, TEST_PASSWORD, _truncate_all
-from tests.test_campaigns import gen_campaign, gen_pool
+from tests.test_allocation_concurrency import one_free_place
 
 REVIEWERS = ("ana@brand-a.example", "bo@brand-a.example")
 
@@ -30,41 +30,18 @@ def two_servers(postgres_url, tmp_path):
     engine = make_engine(postgres_url)
     _truncate_all(engine)
     with Session(engine, expire_on_commit=False) as session:
-        ids = gen_pool(session)
-        campaign = gen_campaign(session)  # quantity 2: ana and ben offered, cai waits
-        service.refresh(session, campaign)
-        # One free place and two accounts waiting for it: the booking race below.
-        session.execute(update(ShortlistEntry).where(
-            ShortlistEntry.campaign_id == campaign.id,
-            ShortlistEntry.account_id == ids["ben"]).values(status="waitlist"))
+        ids, campaign_id = one_free_place(session)  # the booking race below
         brand = get_or_create_brand(session=session, name="Brand A")
         for email in REVIEWERS:
             create_user(session=session, email=email, password=TEST_PASSWORD, brand=brand,
                         hash_method=FAST_HASH)
         session.commit()
-        campaign_id = campaign.id
     engine.dispose()
     # What two app servers share besides the database: the secret that signs sessions.
     env = {**os.environ, "PERKS_DATABASE_URL": postgres_url, "PERKS_ENV": "production",
            "PERKS_SECRET_KEY": secrets.token_hex(32), "PERKS_INSTANCE_PATH": str(tmp_path)}
-    servers, bases, logs = [], [], []
-    try:
-        for index in range(2):
-            port = free_port()
-            logs.append((tmp_path / f"server{index}.log").open("w"))
-            servers.append(subprocess.Popen(  # noqa: S603 - our own command, loopback only
-                perks_command("serve", "--host", HOST, "--port", str(port), "--workers", "2"),
-                env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
-            bases.append(f"http://{HOST}:{port}")
-        for base in bases:  # started together: both prepare the database at once
-            wait_for(base)
+    with app_servers(env, tmp_path) as bases:  # started together: both prepare the database
         yield campaign_id, ids, bases
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-        for log in logs:
-            log.close()
     for index in range(2):
         log = (tmp_path / f"server{index}.log").read_text(errors="replace")
         assert "Traceback" not in log, log[-3000:]

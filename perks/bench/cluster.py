@@ -17,7 +17,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +72,34 @@ class Reviewer:
         return status
 
 
+@contextmanager
+def app_servers(env: dict[str, str], folder: Path, count: int = 2) -> Iterator[list[str]]:
+    """`count` `perks serve --workers 2` on free loopback ports with `env` (the shared database
+    and session secret), started together so they prepare the database at once; yields their
+    base URLs once all answer, stops them after. Logs: `folder`/server<N>.log."""
+    servers: list[subprocess.Popen] = []
+    with ExitStack() as logs:
+        try:
+            bases = []
+            for index in range(count):
+                port = free_port()
+                log = logs.enter_context((folder / f"server{index}.log").open("w"))
+                servers.append(subprocess.Popen(  # noqa: S603 - our own command, loopback only
+                    perks_command("serve", "--host", HOST, "--port", str(port), "--workers", "2"),
+                    env=env, stdout=log, stderr=subprocess.STDOUT))
+                bases.append(f"http://{HOST}:{port}")
+            for base in bases:
+                wait_for(base)
+            yield bases
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
+
+
 def run_cluster_load(*, database_url: str, accounts: int = 20_000, seconds: int = 60,
                      say: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="perks-cluster-"))
-    servers: list[subprocess.Popen] = []
-    logs: list[Any] = []
     try:
         with scratch_database(database_url) as url:
             env = {**os.environ, "PERKS_INSTANCE_PATH": str(folder), "PERKS_ENV": "production",
@@ -83,31 +107,13 @@ def run_cluster_load(*, database_url: str, accounts: int = 20_000, seconds: int 
             say(f"demo instance of {accounts:,} accounts on PostgreSQL")
             subprocess.run(perks_command("demo", "--accounts", str(accounts)), env=env,  # noqa: S603
                            check=True, capture_output=True)
-            bases = []
-            for index in range(2):
-                port = free_port()
-                logs.append((folder / f"server{index}.log").open("w"))
-                servers.append(subprocess.Popen(  # noqa: S603 - our own command, loopback only
-                    perks_command("serve", "--host", HOST, "--port", str(port), "--workers", "2"),
-                    env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
-                bases.append(f"http://{HOST}:{port}")
-            for base in bases:
-                wait_for(base)
             engine = make_engine(url)
             try:
-                return _load(engine, bases, folder, seconds, say)
+                with app_servers(env, folder) as bases:
+                    return _load(engine, bases, folder, seconds, say)
             finally:
                 engine.dispose()
-                for server in servers:
-                    server.terminate()
-                    server.wait(timeout=30)
-                servers.clear()
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-        for log in logs:
-            log.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
