@@ -75,3 +75,25 @@ def test_an_edited_campaign_or_another_day_is_another_key(session, db_app):
     assert query_cache.campaign_key(campaign) == key
     assert matching.funnel(session, campaign, bot_threshold=0.5,
                            today=date(2026, 12, 2)).eligible == 0
+
+
+def test_two_databases_in_one_process_never_share_counts(tmp_path, sqlite_template):
+    """Fresh databases start at equal data versions, and the same campaign values may be asked
+    of both: the cache key must name the database."""
+    import shutil
+
+    from perks.db import make_engine
+
+    counts, campaign = [], None
+    for name, protected in (("a.db", False), ("b.db", True)):
+        shutil.copy(sqlite_template, tmp_path / name)
+        engine = make_engine(f"sqlite:///{tmp_path / name}")
+        with Session(engine, expire_on_commit=False) as session:
+            stored = _pool(session)
+            campaign = campaign or stored  # the first database's campaign values, asked of both
+            if protected:
+                session.execute(update(Account).values(protected=True))
+                session.commit()
+            counts.append(_eligible(session, campaign))
+        engine.dispose()
+    assert counts == [6, 0]

@@ -72,12 +72,13 @@ def statement(key: Hashable, build: Callable[[], T]) -> T:
 
 
 def versioned(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()`'s result for `key`, reused while the data version is unchanged. Kept with the
-    database connection (SQLite's counters are per connection), so it lives as long as it."""
+    """`compute()`'s result for `key`, reused in this process while the database's data version
+    is unchanged. The key names the database too: one process may open several (the versions
+    of two databases can be equal)."""
     version = data_version(session)
     if version is None:
         return compute()
-    full_key = (key, version)
+    full_key = (key, session.get_bind().url.render_as_string(hide_password=True), version)
     with _lock:
         found = _results.get(full_key, _MISSING)
         if found is not _MISSING:
