@@ -20,10 +20,10 @@ from sqlmodel import Session
 
 from perks.models import ScoreReference, utcnow
 from perks.scoring.influence import percentile_ranks
+from perks.scoring.versions import MOVED_POINTS  # one threshold for both "moved" reports
 
 REFERENCE_POINTS = 10_001  # quantiles kept: percentiles within 0.01 points of the exact rank
 SMALL_REFERENCE = 1000  # below this the summary suggests recalibrating once the pool is in
-MOVED_POINTS = 10.0
 
 
 @dataclass

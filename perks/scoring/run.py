@@ -30,12 +30,11 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
-from sqlalchemy import extract, func, insert, literal, or_, select
+from sqlalchemy import extract, func, or_, select
 from sqlmodel import Session
 
 from perks.accounts import sync_topics, topic_ids_by_slug
-from perks.models import Account, ScoreSnapshot, utcnow
+from perks.models import Account, utcnow
 from perks.scoring import influence
 from perks.scoring.bulk import Statements
 from perks.scoring.influence import CONFIDENCE_STATES, InfluenceInputs, score_influence
@@ -46,9 +45,9 @@ from perks.scoring.topic_rows import (
     topic_text,
     write_inferred_topics,
 )
+from perks.scoring.versions import VersionChanges, snapshot_older_versions
 from perks.topics import TopicInferrer, fingerprint
 
-MOVED_POINTS = 10.0  # the report counts accounts whose score moved by more than this
 ACCOUNT = Account.__table__
 
 
@@ -151,7 +150,7 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
                 or calibration.action != "kept")
     stale = None if everyone else _stale(version, detector, reference)
     summary.confidence = dict.fromkeys(CONFIDENCE_STATES, 0)
-    changes = _VersionChanges()
+    changes = VersionChanges()
     scored_at = utcnow()
     columns = _second_pass_columns(age, detector)
     scored, last_id = 0, None
@@ -163,7 +162,8 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
             if not rows:
                 break
             first_id, last_id = rows[0].id, rows[-1].id
-            summary.snapshots += _snapshot(session, first_id, last_id, version, scored_at)
+            summary.snapshots += snapshot_older_versions(session, first_id, last_id, version,
+                                                         scored_at)
             values = _score_chunk(rows, reference, version, summary, changes)
             if detector is not None:
                 _assess_bots(detector, rows, values, summary)
@@ -225,36 +225,6 @@ def _stale(version: str, detector: Any | None, reference: Reference | None) -> A
     if detector is not None:
         stale = or_(stale, c.bot_model_version.is_distinct_from(detector.version))
     return stale
-
-
-class _VersionChanges:
-    """Old and new scores of accounts last scored under another SCORE_VERSION."""
-
-    def __init__(self) -> None:
-        self.versions: dict[str, int] = {}
-        self.old: list[np.ndarray] = []
-        self.new: list[np.ndarray] = []
-
-    def add(self, old_scores: list[Any], old_versions: list[Any], new: np.ndarray,
-            version: str) -> None:
-        picked = [i for i, (score, old) in enumerate(zip(old_scores, old_versions, strict=True))
-                  if score is not None and old != version]
-        if not picked:
-            return
-        for i in picked:
-            key = old_versions[i] or "unknown"
-            self.versions[key] = self.versions.get(key, 0) + 1
-        self.old.append(np.array([old_scores[i] for i in picked], dtype=np.float64))
-        self.new.append(new[picked])
-
-    def report(self, summary: ScoreSummary) -> None:
-        summary.previous_versions = self.versions
-        if not self.old:
-            return
-        old, new = np.concatenate(self.old), np.concatenate(self.new)
-        summary.moved_over_10 = int(np.count_nonzero(np.abs(new - old) > MOVED_POINTS))
-        if len(old) > 1 and np.ptp(old) > 0 and np.ptp(new) > 0:
-            summary.rank_correlation = round(float(spearmanr(old, new).statistic), 4)
 
 
 def _age_days(session: Session) -> Any:
@@ -325,24 +295,8 @@ _NOT_FOR_DETECTOR = {
 }
 
 
-def _snapshot(session: Session, first_id: int, last_id: int, version: str,
-              taken_at: datetime) -> int:
-    """Copy scores computed under another version into score_snapshot before overwriting."""
-    source = select(
-        ACCOUNT.c.id, func.coalesce(ACCOUNT.c.score_version, "unknown"),
-        ACCOUNT.c.influence_score, ACCOUNT.c.influence_percentile, ACCOUNT.c.score_components,
-        ACCOUNT.c.scored_at, literal(taken_at, ScoreSnapshot.__table__.c.taken_at.type),
-    ).where(ACCOUNT.c.id.between(first_id, last_id), ACCOUNT.c.influence_score.is_not(None),
-            ACCOUNT.c.score_version.is_distinct_from(version))
-    target = ScoreSnapshot.__table__
-    kept = session.execute(insert(target).from_select(
-        ["account_id", "score_version", "influence_score", "influence_percentile", "components",
-         "scored_at", "taken_at"], source).returning(target.c.id))  # psycopg reports no rowcount
-    return len(kept.all())
-
-
 def _score_chunk(rows: list[Any], reference: Reference | None, version: str,
-                 summary: ScoreSummary, changes: _VersionChanges) -> dict[str, list[Any]]:
+                 summary: ScoreSummary, changes: VersionChanges) -> dict[str, list[Any]]:
     """This chunk's new values, one list per column, in row order."""
     clock = time.perf_counter()
     scores = score_influence(_inputs(rows))
