@@ -19,6 +19,7 @@ code); tests check that text against `trigger_statements` here.
 from sqlalchemy import Integer, bindparam, literal_column, select, text, union_all
 from sqlmodel import Session
 
+from perks.accounts.rank_rows import trigger_condition
 from perks.campaigns import query_cache, rules
 from perks.models import TopicRank
 
@@ -78,20 +79,23 @@ def trigger_statements(dialect: str) -> list[str]:
     columns = ", ".join(COPIED)
     delete_old = ("DELETE FROM topic_rank WHERE account_id = OLD.account_id "
                   "AND topic_id = OLD.topic_id")
+    # Paused inside a bulk writer's transaction (perks.accounts.rank_rows).
+    when = f"WHEN {trigger_condition(dialect)}" if dialect == "sqlite" \
+        else f"WHEN ({trigger_condition(dialect)})"
     if dialect == "sqlite":
         return [
-            f"CREATE TRIGGER topic_rank_account AFTER UPDATE OF {columns} ON account BEGIN "  # noqa: S608
+            f"CREATE TRIGGER topic_rank_account AFTER UPDATE OF {columns} ON account {when} BEGIN "  # noqa: S608
             "DELETE FROM topic_rank WHERE account_id = NEW.id AND NEW.influence_score IS NULL; "
             f"UPDATE topic_rank SET {_set_from_new()} "
             "WHERE account_id = NEW.id AND NEW.influence_score IS NOT NULL; "
             f"{_account_insert()} AND NEW.influence_score IS NOT NULL "
             "AND OLD.influence_score IS NULL; END",
-            f"CREATE TRIGGER topic_rank_topic_insert AFTER INSERT ON account_topic BEGIN "
+            f"CREATE TRIGGER topic_rank_topic_insert AFTER INSERT ON account_topic {when} BEGIN "
             f"{_topic_insert('NEW')}; END",
-            f"CREATE TRIGGER topic_rank_topic_delete AFTER DELETE ON account_topic BEGIN "
+            f"CREATE TRIGGER topic_rank_topic_delete AFTER DELETE ON account_topic {when} BEGIN "
             f"{delete_old}; END",
             "CREATE TRIGGER topic_rank_topic_update AFTER UPDATE OF account_id, topic_id, weight "
-            f"ON account_topic BEGIN {delete_old}; {_topic_insert('NEW')}; END",
+            f"ON account_topic {when} BEGIN {delete_old}; {_topic_insert('NEW')}; END",
         ]
     return [
         "CREATE FUNCTION topic_rank_account() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608
@@ -100,13 +104,14 @@ def trigger_statements(dialect: str) -> list[str]:
         f"ELSE UPDATE topic_rank SET {_set_from_new()} WHERE account_id = NEW.id; "
         "END IF; RETURN NULL; END $$",
         f"CREATE TRIGGER topic_rank_account AFTER UPDATE OF {columns} ON account "  # noqa: S608
-        "FOR EACH ROW EXECUTE FUNCTION topic_rank_account()",
+        f"FOR EACH ROW {when} EXECUTE FUNCTION topic_rank_account()",
         "CREATE FUNCTION topic_rank_topic() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"IF TG_OP <> 'INSERT' THEN {delete_old}; END IF; "
         f"IF TG_OP <> 'DELETE' THEN {_topic_insert('NEW')}; END IF; "
         "RETURN NULL; END $$",
         "CREATE TRIGGER topic_rank_topic AFTER INSERT OR DELETE OR UPDATE OF account_id, "
-        "topic_id, weight ON account_topic FOR EACH ROW EXECUTE FUNCTION topic_rank_topic()",
+        f"topic_id, weight ON account_topic FOR EACH ROW {when} "
+        "EXECUTE FUNCTION topic_rank_topic()",
     ]
 
 

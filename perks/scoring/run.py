@@ -30,10 +30,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import extract, func, or_, select
+from sqlalchemy import and_, extract, func, or_, select
 from sqlmodel import Session
 
-from perks.accounts import sync_topics, topic_ids_by_slug
+from perks.accounts import rank_rows, sync_topics, topic_ids_by_slug
 from perks.models import Account, utcnow
 from perks.scoring import influence
 from perks.scoring.bulk import Statements
@@ -126,7 +126,7 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
     started = time.perf_counter()
     version = influence.SCORE_VERSION
     summary = ScoreSummary(score_version=version, timings=dict.fromkeys(
-        ("read", "numeric", "topics", "bots", "write"), 0.0))
+        ("read", "numeric", "topics", "bots", "write", "rank_rows"), 0.0))
     if detector is not None:
         summary.bots, summary.bot_model_version, summary.bots_flagged = (
             "scored", detector.version, 0)
@@ -167,9 +167,9 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
             values = _score_chunk(rows, reference, version, summary, changes)
             if detector is not None:
                 _assess_bots(detector, rows, values, summary)
-            with Statements(session).page_cache():
-                # Topics first: on a first scoring the account's topic_rank rows are then
-                # made once, by the score update's trigger, instead of row by row.
+            written = and_(ACCOUNT.c.id.between(first_id, last_id),
+                           ACCOUNT.c.scored_at == scored_at)
+            with Statements(session).page_cache(), rank_rows.refreshed_after(session, written):
                 clock = time.perf_counter()
                 counts = write_inferred_topics(
                     session, inferrer=inferrer, topic_ids=topic_ids, account_ids=values["id"],
@@ -181,6 +181,8 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
                 clock = time.perf_counter()
                 _write_scores(session, values, scored_at)
                 summary.timings["write"] += time.perf_counter() - clock
+                clock = time.perf_counter()
+            summary.timings["rank_rows"] += time.perf_counter() - clock
             session.commit()
             scored += len(rows)
             if progress:
