@@ -46,6 +46,24 @@ def test_bench_reports_every_metric_beside_its_floor(bench_runner):
         if name in WITH_FLOOR:
             assert metric["floor"] > 0 and metric["ratio"] > 0, name
             assert metric["ratio"] == pytest.approx(metric["value"] / metric["floor"], rel=0.01)
+    # Each query figure comes with the plan of every pool query behind it.
+    assert set(report["plans"]) == {"shortlist_popular", "shortlist_rare",
+                                    "funnel_popular_uncached", "funnel_rare_uncached"}
+    for name, plans in report["plans"].items():
+        assert plans and all(plan for plan in plans), name
+    assert any("ix_topic_rank" in line for plan in report["plans"]["shortlist_rare"]
+               for line in plan)
+
+
+def test_plans_are_read_for_the_pool_queries_a_call_runs(session):
+    from perks.bench.plans import plans_of
+
+    engine = session.get_bind()
+    plans = plans_of(engine, lambda: (session.execute(text("SELECT count(*) FROM account")),
+                                      session.execute(text("SELECT 1"))))
+    assert len(plans) == 1  # SELECT 1 reads no pool table
+    word = "Aggregate" if engine.dialect.name == "postgresql" else "SCAN"
+    assert any(word in line for line in plans[0])
 
 
 def _ranking_matches(session: Session) -> None:

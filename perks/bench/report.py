@@ -38,6 +38,8 @@ class Report:
     machine: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    # The database's plan of each SELECT behind a query figure (perks.bench.plans), by figure.
+    plans: dict[str, list[list[str]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,6 +55,8 @@ class Report:
             if m.note:
                 out.append(f"{'':<36}{m.note}")
         out.append("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items()))
+        if self.plans:
+            out.append(f"query plans of {', '.join(self.plans)}: in the --json report")
         return out
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from perks.auth.users import get_or_create_brand
 from perks.bench import floors
+from perks.bench.plans import plans_of
 from perks.bench.report import Metric, Report, machine, peak_rss_mb
 from perks.bench.scratch import scratch_database
 from perks.bench.startup import startup_seconds
@@ -245,6 +246,8 @@ def _queries(session: Session, engine: Any, report: Report, taxonomy: list, repe
                 note=f"{matches:,} topic matches; numpy argpartition in memory "
                      f"{_ms(numpy, q)} ms (ratio {round(value / max(_ms(numpy, q), 1e-9), 3)}); "
                      f"matching's general SQL {_ms(general, q)} ms")
+        report.plans[f"shortlist_{kind}"] = plans_of(engine, lambda c=campaign, t=threshold: (
+            matching.ranked_shortlist(session, c, bot_threshold=t, limit=SHORTLIST_SIZE)))
         report.metrics[f"shortlist_{kind}_vs_numpy"] = Metric(
             _ms(times), "ms", "lower", floor=_ms(numpy), floor_what="numpy argpartition in memory",
             target="≤ 0.2×", met=_ms(times) <= 0.2 * _ms(numpy))
@@ -255,6 +258,9 @@ def _queries(session: Session, engine: Any, report: Report, taxonomy: list, repe
             session, c, bot_threshold=t, today=d), max(3, repeats // 3))
         count = floors.time_topic_count(engine, cond.topic_ids, campaign.min_topic_weight,
                                         max(3, repeats // 3))
+        report.plans[f"funnel_{kind}_uncached"] = plans_of(
+            engine, lambda c=campaign, t=threshold, d=cond.today: matching.count_funnel(
+                session, c, bot_threshold=t, today=d))
         goal = 100 if kind == "popular" else 20
         report.metrics[f"funnel_{kind}_p50_ms"] = Metric(
             _ms(funnel), "ms", "lower", floor=_ms(count),
