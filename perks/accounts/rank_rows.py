@@ -41,7 +41,7 @@ COPIED = tuple(c.name for c in TOPIC_RANK.c if c.name not in KEY_COLUMNS)
 def trigger_condition(dialect: str) -> str:
     """The WHEN condition under which a topic_rank trigger runs: not paused."""
     if dialect == "sqlite":
-        return f"NOT EXISTS (SELECT 1 FROM {PAUSE_TABLE})"
+        return f"NOT EXISTS (SELECT 1 FROM {PAUSE_TABLE})"  # noqa: S608 - constant names
     return f"current_setting('{PAUSE_SETTING}', true) IS DISTINCT FROM 'on'"
 
 
