@@ -105,6 +105,17 @@ def best_effort(engine: Engine, write: Callable[[Connection], object], *, what: 
         return False
 
 
+def copy_rows(connection: Connection, table: str, names: list[str], rows: Any) -> None:
+    """PostgreSQL's COPY of `rows` (tuples in `names` order, values as the columns take them)
+    into `table`, through psycopg 3 in the connection's transaction: the bulk writers' path,
+    several times an executemany's rate there."""
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:  # our own names only
+        for row in rows:
+            copy.write_row(row)
+
+
 def alembic_config(engine: Engine) -> "AlembicConfig":
     from alembic.config import Config as AlembicConfig  # only commands migrate; web apps never
 

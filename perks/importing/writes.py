@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Connection, DateTime, Float, Integer, String
 from sqlmodel import Session
 
+from perks.db import copy_rows
 from perks.models import Account
 
 ACCOUNT = Account.__table__
@@ -85,18 +86,9 @@ def insert_accounts(session: Session, records: Sequence[dict[str, Any]],
         columns.append(list(repeat(_converted(connection, name, [value])[0], len(records))))
     rows = zip(*columns, strict=True)
     if connection.dialect.name == "postgresql":
-        _copy(connection, names, rows)
+        copy_rows(connection, "account", names, rows)
         return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     statement = (f"INSERT INTO account ({', '.join(names)}) "  # noqa: S608 - column names
                  f"VALUES ({', '.join([marker] * len(names))})")
     connection.exec_driver_sql(statement, list(rows))
-
-
-def _copy(connection: Connection, names: list[str], rows: Any) -> None:
-    """PostgreSQL's COPY through psycopg 3, in the session's transaction."""
-    driver = connection.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(
-            f"COPY account ({', '.join(names)}) FROM STDIN") as copy:  # names are columns
-        for row in rows:
-            copy.write_row(row)

@@ -14,12 +14,14 @@ minute).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Column
 from sqlmodel import Session
+
+from perks.db import copy_rows
 
 WRITE_CACHE_KIB = 256 * 1024
 
@@ -44,6 +46,43 @@ class Statements:
         """executemany of `sql` over `rows` in the session's transaction."""
         if rows:
             self.session.connection().exec_driver_sql(sql, list(rows))
+
+    def insert_rows(self, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]
+                    ) -> None:
+        """Insert `rows` (tuples in `names` order): COPY on PostgreSQL, else one executemany."""
+        if not rows:
+            return
+        if not self.sqlite:
+            copy_rows(self.session.connection(), table, list(names), rows)
+            return
+        self.run_many(f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 - our names
+                      f"VALUES ({', '.join([self.value] * len(names))})", rows)
+
+    def update_rows(self, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                    json_names: Collection[str] = ()) -> None:
+        """Set `names` on the rows of `table` whose `id` is each tuple's last value.
+
+        PostgreSQL: COPY into a temporary table of those columns, then one UPDATE ... FROM
+        (an executemany there runs a statement per row). SQLite: one executemany by id."""
+        if not rows:
+            return
+        if self.sqlite:
+            assignments = ", ".join(f"{name} = {self.json if name in json_names else self.value}"
+                                    for name in names)
+            self.run_many(f"UPDATE {table} SET {assignments} "  # noqa: S608 - our names
+                          f"WHERE id = {self.value}", rows)
+            return
+        connection = self.session.connection()
+        staged = f"{table}_staged_update"
+        columns = ", ".join([*names, "id"])
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{staged}")
+        connection.exec_driver_sql(  # the table's own column types, no constraints
+            f"CREATE TEMP TABLE {staged} ON COMMIT DROP AS "  # noqa: S608 - our names
+            f"SELECT {columns} FROM {table} WITH NO DATA")
+        copy_rows(connection, staged, [*names, "id"], rows)
+        assignments = ", ".join(f"{name} = {staged}.{name}" for name in names)
+        connection.exec_driver_sql(f"UPDATE {table} SET {assignments} FROM {staged} "  # noqa: S608
+                                   f"WHERE {table}.id = {staged}.id")
 
     @contextmanager
     def page_cache(self, kib: int = WRITE_CACHE_KIB) -> Iterator[None]:

@@ -20,7 +20,6 @@ takes none.
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -360,12 +359,11 @@ _JSON_COLUMNS = {"score_components", "bot_reasons", "bot_flags"}
 
 
 def _write_scores(session: Session, values: dict[str, list[Any]], scored_at: datetime) -> None:
-    """One UPDATE by primary key per account, as one executemany."""
+    """Every account's new values, in one bulk update by primary key."""
     sql = Statements(session)
-    names = {**_SCORE_COLUMNS, **{name: name for name in _BOT_COLUMNS if name in values}}
-    assignments = ", ".join(f"{name} = {sql.json if name in _JSON_COLUMNS else sql.value}"
-                            for name in names)
+    names = {**_SCORE_COLUMNS, **{name: name for name in _BOT_COLUMNS if name in values},
+             "scored_at": "scored_at"}
     when = sql.bind_value(ACCOUNT.c.scored_at, scored_at)
-    rows = zip(*(values[key] for key in names.values()), itertools.repeat(when), values["id"])
-    sql.run_many(f"UPDATE account SET {assignments}, scored_at = {sql.value} "  # noqa: S608 - our own column names
-                 f"WHERE id = {sql.value}", list(rows))
+    values = values | {"scored_at": [when] * len(values["id"])}
+    rows = list(zip(*(values[key] for key in names.values()), values["id"], strict=True))
+    sql.update_rows("account", list(names), rows, json_names=_JSON_COLUMNS)

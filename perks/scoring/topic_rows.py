@@ -64,7 +64,7 @@ def write_inferred_topics(session: Session, *, inferrer: TopicInferrer,
     for (account_id, topic_id), (weight, evidence) in wanted.items():
         before = inferred.get((account_id, topic_id))
         if before is None:
-            new.append((account_id, topic_id, weight, evidence))
+            new.append((account_id, topic_id, weight, "inferred", evidence))
         elif before != (weight, evidence):
             changed.append((weight, evidence, account_id, topic_id))
     sql = Statements(session)
@@ -74,8 +74,8 @@ def write_inferred_topics(session: Session, *, inferrer: TopicInferrer,
     sql.run_many(f"DELETE FROM account_topic WHERE {by_key}", gone)  # noqa: S608
     sql.run_many(f"UPDATE account_topic SET weight = {value}, evidence = {json_value} "  # noqa: S608
                  f"WHERE {by_key}", changed)
-    sql.run_many("INSERT INTO account_topic (account_id, topic_id, weight, source, evidence) "  # noqa: S608
-                 f"VALUES ({value}, {value}, {value}, 'inferred', {json_value})", new)
+    sql.insert_rows("account_topic", ("account_id", "topic_id", "weight", "source", "evidence"),
+                    new)
     counts.rows = len(wanted)
     return counts
 
