@@ -102,19 +102,43 @@ def screen_name_likelihood(handles: list[str], table: np.ndarray | None = None,
     return table[_bigram_ids(points)].sum(axis=1) / bigrams
 
 
-def _column(accounts: Sequence[Mapping[str, Any]], key: str) -> list[Any]:
+class AccountColumns(Sequence[Mapping[str, Any]]):
+    """Accounts held as columns (name -> values, one per account): what a batch reader has.
+    Features read whole columns as they are; an account is made into a dict only when one is
+    asked for by position (the few a rule or a reason looks at)."""
+
+    def __init__(self, columns: Mapping[str, Sequence[Any]]):
+        self.columns = dict(columns)
+        self.n = len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):  # an int position; slices are not needed here
+        return {key: values[i] for key, values in self.columns.items()}
+
+    def column(self, key: str) -> Sequence[Any]:
+        values = self.columns.get(key)
+        return values if values is not None else [None] * self.n
+
+
+def column(accounts: Sequence[Mapping[str, Any]], key: str) -> Sequence[Any]:
+    """Every account's `key` (None where missing), in order."""
+    if isinstance(accounts, AccountColumns):
+        return accounts.column(key)
     return [account.get(key) for account in accounts]
 
 
-def _numbers(values: list[Any]) -> np.ndarray:
+
+def _numbers(values: Sequence[Any]) -> np.ndarray:
     return np.array(values, dtype=float)  # None becomes NaN
 
 
-def _timestamps(values: list[datetime | None]) -> np.ndarray:
+def _timestamps(values: Sequence[datetime | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v.timestamp() for v in values], dtype=float)
 
 
-def _texts(values: list[Any]) -> list[str]:
+def _texts(values: Sequence[Any]) -> list[str]:
     return [v if isinstance(v, str) else "" for v in values]
 
 
@@ -126,18 +150,18 @@ def compute_features(accounts: Sequence[Mapping[str, Any]],
                      bigram_table: np.ndarray | None = None) -> np.ndarray:
     """(len(accounts), len(FEATURE_NAMES)) float matrix; NaN where a value is unknown."""
     n = len(accounts)
-    counts = {key: _numbers(_column(accounts, key)) for key in COUNTS}
-    age_hours = (_timestamps(_column(accounts, "observed_at"))
-                 - _timestamps(_column(accounts, "created_at"))) / 3600.0
+    counts = {key: _numbers(column(accounts, key)) for key in COUNTS}
+    age_hours = (_timestamps(column(accounts, "observed_at"))
+                 - _timestamps(column(accounts, "created_at"))) / 3600.0
     # A profile read within its first hour counts as one hour old; rates stay finite.
     age_hours = np.maximum(age_hours, 1.0)
-    handles = _texts(_column(accounts, "screen_name"))
+    handles = _texts(column(accounts, "screen_name"))
     handle_points = _codepoints(handles, _HANDLE_WIDTH)
-    names = _texts(_column(accounts, "name"))
+    names = _texts(column(accounts, "name"))
     columns = {
-        "default_profile_image": _numbers(_column(accounts, "default_profile_image")),
+        "default_profile_image": _numbers(column(accounts, "default_profile_image")),
         "profile_use_background_image": _numbers(
-            _column(accounts, "profile_use_background_image")),
+            column(accounts, "profile_use_background_image")),
         "followers_friends_ratio": (np.log1p(counts["followers_count"])
                                     - np.log1p(counts["friends_count"])),
         "screen_name_length": np.fromiter(map(len, handles), dtype=float, count=n),
@@ -145,7 +169,7 @@ def compute_features(accounts: Sequence[Mapping[str, Any]],
         "name_length": np.fromiter(map(len, names), dtype=float, count=n),
         "name_digits": _digits(_codepoints(names, _NAME_WIDTH)),
         "description_length": np.fromiter(
-            map(len, _texts(_column(accounts, "description"))), dtype=float, count=n),
+            map(len, _texts(column(accounts, "description"))), dtype=float, count=n),
         "screen_name_likelihood": screen_name_likelihood(handles, bigram_table, handle_points),
     }
     for key, values in counts.items():

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from perks.detection.features import FEATURE_NAMES
+from perks.detection.features import FEATURE_NAMES, column
 
 MIN_DROP = 0.05
 REASONS_PER_ACCOUNT = 3
@@ -141,7 +141,12 @@ def describe_rule(rule_id: str) -> str:
 
 
 def _array(accounts: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
-    return np.array([a.get(key) for a in accounts], dtype=float)  # None becomes NaN
+    return np.array(column(accounts, key), dtype=float)  # None becomes NaN
+
+
+def _instants(accounts: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
+    return np.array([np.nan if v is None else v.timestamp() for v in column(accounts, key)],
+                    dtype=float)
 
 
 def rule_candidates(accounts: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -155,11 +160,7 @@ def rule_candidates(accounts: Sequence[Mapping[str, Any]]) -> np.ndarray:
     statuses = _array(accounts, "statuses_count")
     followers = _array(accounts, "followers_count")
     friends = _array(accounts, "friends_count")
-    created = np.array([np.nan if a.get("created_at") is None else a["created_at"].timestamp()
-                        for a in accounts])
-    observed = np.array([np.nan if a.get("observed_at") is None else a["observed_at"].timestamp()
-                         for a in accounts])
-    age_days = (observed - created) / 86400.0
+    age_days = (_instants(accounts, "observed_at") - _instants(accounts, "created_at")) / 86400.0
     with np.errstate(divide="ignore", invalid="ignore"):
         flood = (_array(accounts, "posts_per_day") >= 100) | (
             (age_days >= 7) & (statuses / age_days >= 99))

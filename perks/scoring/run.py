@@ -33,6 +33,7 @@ from sqlalchemy import and_, extract, func, or_, select
 from sqlmodel import Session
 
 from perks.accounts import rank_rows, sync_topics, topic_ids_by_slug
+from perks.detection.features import AccountColumns
 from perks.models import Account, utcnow
 from perks.scoring import influence
 from perks.scoring.bulk import Statements
@@ -327,16 +328,12 @@ def _components_json(scores: influence.InfluenceScores) -> list[str]:
 def _assess_bots(detector: Any, rows: list[Any], values: dict[str, list[Any]],
                  summary: ScoreSummary) -> None:
     clock = time.perf_counter()
-    keys = tuple(rows[0]._fields) if rows else ()
-    # The detector sees this run's score and percentile, not the stale stored ones.
-    accounts = []
-    for row, score, percentile, confidence in zip(
-            rows, values["score"], values["percentile"], values["confidence"], strict=True):
-        account = dict(zip(keys, row, strict=True))
-        account.update(influence_score=score, influence_percentile=percentile,
-                       score_confidence=confidence, score_version=values["version"][0])
-        accounts.append(account)
-    assessments = detector.assess(accounts)
+    # As columns: no dict per account. The detector sees this run's score and percentile,
+    # not the stale stored ones.
+    columns = dict(zip(rows[0]._fields, map(list, zip(*rows, strict=True)), strict=True))
+    columns |= {"influence_score": values["score"], "influence_percentile": values["percentile"],
+                "score_confidence": values["confidence"], "score_version": values["version"]}
+    assessments = detector.assess(AccountColumns(columns))
     dumps = json.dumps
     probability, reasons, flags = [], [], []
     for assessment in assessments:
