@@ -100,3 +100,13 @@ def test_the_pause_holds_only_in_its_own_transaction(scored):
         assert stale > 0
     session.commit()
     _in_step(session)
+
+
+def test_a_scoring_run_leaves_fresh_planner_statistics_on_postgresql(scored):
+    session = scored
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no planner statistics unless asked")
+    analysed = session.execute(text(
+        "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL "
+        "AND relname IN ('account', 'account_topic', 'topic_rank')")).scalars().all()
+    assert sorted(analysed) == ["account", "account_topic", "topic_rank"]
