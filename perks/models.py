@@ -250,7 +250,7 @@ class TopicRank(SQLModel, table=True):
 
     __tablename__ = "topic_rank"
     # Its two rank indexes, which also carry the rule columns, are dialect-specific DDL:
-    # perks.campaigns.ranking.index_statements (migration 0018 creates them).
+    # perks.accounts.rank_rows.index_statements (migration 0018 creates them).
 
     account_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
     topic_id: int = Field(foreign_key="topic.id", primary_key=True)

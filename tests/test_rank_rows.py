@@ -110,3 +110,60 @@ def test_a_scoring_run_leaves_fresh_planner_statistics_on_postgresql(scored):
         "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL "
         "AND relname IN ('account', 'account_topic', 'topic_rank')")).scalars().all()
     assert sorted(analysed) == ["account", "account_topic", "topic_rank"]
+
+
+def _rank_indexes(session: Session) -> set[str]:
+    if session.get_bind().dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'topic_rank'"
+    else:
+        sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'topic_rank'"
+    return set(session.execute(text(sql)).scalars()) & set(rank_rows.RANK_INDEXES)
+
+
+@pytest.fixture
+def imported(session, monkeypatch):
+    monkeypatch.setattr(rank_rows, "BULK_FILL_MIN", 100)  # the test pool counts as a bulk fill
+    taxonomy = [(t.slug, t.keywords) for t in load_taxonomy()]
+    records = generate_accounts(300, topics=taxonomy, observed_at=demo_observed_at())
+    import_records(session, enumerate(records, 1), source_name="t",
+                   observed_at=demo_observed_at())
+    return session
+
+
+def test_a_first_fill_builds_the_rank_indexes_once_at_the_end(imported):
+    session = imported
+    summary = score_pool(session, chunk_size=70)
+    assert "rank_indexes" in summary.timings
+    assert _rank_indexes(session) == set(rank_rows.RANK_INDEXES)
+    _in_step(session)
+    # The table is no longer empty: a second run keeps the indexes and their upkeep.
+    session.execute(update(Account).where(Account.id % 5 == 0).values(updated_at=utcnow()))
+    session.commit()
+    assert "rank_indexes" not in score_pool(session, chunk_size=70).timings
+    _in_step(session)
+
+
+def test_a_first_fill_that_stops_half_way_gets_its_indexes_back_on_the_next_run(
+        imported, monkeypatch):
+    session = imported
+    from perks.scoring import run
+
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the machine went down")
+        return real(*args, **kwargs)
+
+    real = run._write_scores
+    monkeypatch.setattr(run, "_write_scores", failing)
+    with pytest.raises(RuntimeError):
+        score_pool(session, chunk_size=70)
+    session.rollback()
+    assert _rank_indexes(session) == set()  # left out, rows of the first chunk in step
+    _in_step(session)
+    monkeypatch.setattr(run, "_write_scores", real)
+    score_pool(session, chunk_size=70)
+    assert _rank_indexes(session) == set(rank_rows.RANK_INDEXES)
+    _in_step(session)

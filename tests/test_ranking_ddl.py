@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from perks.accounts import rank_rows
 from perks.campaigns import ranking
 
 VERSIONS = Path(__file__).resolve().parent.parent / "perks" / "migrations" / "versions"
@@ -40,4 +41,4 @@ def _latest_index_migration():
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_the_migrations_rank_indexes_are_what_ranking_builds(dialect):
     # When a rule starts reading a new column, the indexes must carry it: a new migration.
-    assert _latest_index_migration().INDEXES[dialect] == ranking.index_statements(dialect)
+    assert _latest_index_migration().INDEXES[dialect] == rank_rows.index_statements(dialect)

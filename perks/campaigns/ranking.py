@@ -6,7 +6,8 @@ names. Two expression indexes order each topic's rows by ``weight * percentile``
 ``weight * score`` (rules.rank_product), so the best eligible accounts of a topic are the first
 rows of an index range scan, however popular the topic. The indexes also carry the columns the
 usual rules read (`COVERED`), so SQLite answers a topic read from the index alone, without a
-table lookup per row (`index_statements`; PostgreSQL takes them as INCLUDE columns). Database
+table lookup per row (perks.accounts.rank_rows.index_statements; PostgreSQL takes them as
+INCLUDE columns). Database
 triggers keep the copy in step
 with `account` and `account_topic` (score, import, review tooling, a test's UPDATE: any writer).
 The triggers only copy columns: every rule is applied at query time from perks.campaigns.rules,
@@ -19,7 +20,7 @@ code); tests check that text against `trigger_statements` here.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Integer, bindparam, literal_column, select, text, union_all
+from sqlalchemy import Integer, bindparam, select, text, union_all
 from sqlmodel import Session
 
 from perks.accounts.rank_rows import trigger_condition
@@ -30,11 +31,6 @@ topic_rank = TopicRank.__table__
 TOPIC_RANK = rules.Source(topic_rank, id_column="account_id")
 COPIED = rules.RANKING_COLUMNS
 COLUMNS = ("account_id", "topic_id", "weight", *COPIED)
-# What the rank indexes carry besides their key: the weight and every copied column but the
-# long free-text location (a location campaign reads that one from the table row).
-COVERED = ("weight", *(name for name in COPIED if name != "location"))
-RANK_INDEXES = {"ix_topic_rank_percentile": "influence_percentile",
-                "ix_topic_rank_score": "influence_score"}
 
 
 def _insert(select_list: list[str], source: str) -> str:
@@ -116,24 +112,6 @@ def trigger_statements(dialect: str) -> list[str]:
         f"topic_id, weight ON account_topic FOR EACH ROW {when} "
         "EXECUTE FUNCTION topic_rank_topic()",
     ]
-
-
-def index_statements(dialect: str) -> list[str]:
-    """DDL of the two rank indexes, each (topic, weight × value descending, account) and the
-    `COVERED` columns: trailing key columns for SQLite, INCLUDE columns for PostgreSQL (whose
-    JSON type has no b-tree ordering)."""
-    covered = ", ".join(COVERED)
-    statements = []
-    for name, value in RANK_INDEXES.items():
-        key = f"topic_id, ({_product_sql(value)}) DESC, account_id"
-        statements.append(f"CREATE INDEX {name} ON topic_rank ({key}, {covered})"
-                          if dialect == "sqlite" else
-                          f"CREATE INDEX {name} ON topic_rank ({key}) INCLUDE ({covered})")
-    return statements
-
-
-def _product_sql(value: str) -> str:
-    return str(rules.rank_product(literal_column("weight"), literal_column(value)))
 
 
 def supports(ctx: rules.Context) -> bool:

@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, and_, cast, false, func, literal, or_, select, true
 
 from perks.accounts import lists
+from perks.accounts.rank_rows import rank_product  # the rank indexes' key
 from perks.models import Account, AccountTopic, Campaign, ReviewDecision, ShortlistEntry
 
 MINOR_AGE = 18
@@ -363,11 +364,6 @@ def topic_explain(weights: Mapping[int, float], ctx: Context) -> str | None:
         return (f"carries {len(passing)} of the {len(c.topics)} topics the campaign needs all of "
                 f"({wanted}) at weight ≥ {_fmt(c.min_topic_weight)}")
     return None
-
-
-def rank_product(weight: ColumnElement, value: ColumnElement) -> ColumnElement:
-    """weight × value: the ranking table's index expression (relevance × 100)."""
-    return weight * value
 
 
 def relevance(weight: ColumnElement, value: ColumnElement) -> ColumnElement:

@@ -141,6 +141,7 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
         summary.percentile_reference = {
             key: (value.isoformat() if isinstance(value, datetime) else value)
             for key, value in vars(calibration).items()}
+    rank_rows.ensure_indexes(session)  # a first fill that stopped half-way left them out
     inferrer = TopicInferrer()
     sync_topics(session, inferrer.taxonomy)
     topic_ids = topic_ids_by_slug(session)
@@ -154,7 +155,8 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
     scored_at = utcnow()
     columns = _second_pass_columns(age, detector)
     scored, last_id = 0, None
-    with _single_threaded(detector is not None):
+    with (rank_rows.built_after_first_fill(session, accounts=summary.accounts) as first_fill,
+          _single_threaded(detector is not None)):
         while True:
             clock = time.perf_counter()
             rows = _chunk(session, columns, last_id, chunk_size, stale)
@@ -187,6 +189,8 @@ def score_pool(session: Session, *, chunk_size: int = 20_000,
             scored += len(rows)
             if progress:
                 progress(len(rows))
+    if first_fill.active:  # the rank indexes were left out of this first fill, built after
+        summary.timings["rank_indexes"] = first_fill.build_seconds
     summary.skipped = summary.accounts - scored
     if progress and summary.skipped:
         progress(summary.skipped)
