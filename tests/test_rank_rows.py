@@ -167,3 +167,16 @@ def test_a_first_fill_that_stops_half_way_gets_its_indexes_back_on_the_next_run(
     score_pool(session, chunk_size=70)
     assert _rank_indexes(session) == set(rank_rows.RANK_INDEXES)
     _in_step(session)
+
+
+def test_the_rank_walk_settings_hold_for_its_statement_only(session):
+    from perks.campaigns import ranking
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the planner settings are PostgreSQL's")
+    session.execute(text("SET LOCAL jit = on"))
+    with ranking._index_walk(session):
+        assert session.execute(text("SHOW enable_bitmapscan")).scalar_one() == "off"
+        assert session.execute(text("SHOW jit")).scalar_one() == "off"
+    assert session.execute(text("SHOW enable_bitmapscan")).scalar_one() == "on"
+    assert session.execute(text("SHOW jit")).scalar_one() == "on"
