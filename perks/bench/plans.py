@@ -13,28 +13,32 @@ PLAN_LINES_MAX = 60  # a plan longer than this is cut: the top of a plan is wher
 
 
 def plans_of(engine: Engine, call: Callable[[], Any]) -> list[list[str]]:
-    """Run `call` once; one plan (as text lines) per SELECT it executed on `engine`."""
-    seen: list[tuple[str, Any]] = []
+    """Run `call` once; one plan (as text lines) per pool SELECT it executed on `engine`.
 
-    def note(_conn, _cursor, statement, parameters, _context, executemany) -> None:
+    Each plan is asked for on the statement's own connection just before it runs, so the
+    settings in force for it (the rank walk's transaction-local planner settings) hold for the
+    EXPLAIN too."""
+    postgres = engine.dialect.name == "postgresql"
+    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
+    plans: list[list[str]] = []
+
+    def explain(conn, _cursor, statement, parameters, _context, executemany) -> None:
         # The pool's own tables: lookups of a campaign's settings are not where time goes.
-        if (not executemany and statement.lstrip().upper().startswith(("SELECT", "WITH"))
-                and any(table in statement for table in POOL_TABLES)):
-            seen.append((statement, parameters))
+        if (executemany or not statement.lstrip().upper().startswith(("SELECT", "WITH"))
+                or not any(table in statement for table in POOL_TABLES)):
+            return
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(prefix + statement, parameters)
+            # SQLite's rows are (id, parent, notused, detail); PostgreSQL's one text column.
+            lines = [str(row[0] if postgres else row[-1]) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+        plans.append(lines[:PLAN_LINES_MAX])
 
-    event.listen(engine, "before_cursor_execute", note)
+    event.listen(engine, "before_cursor_execute", explain)
     try:
         call()
     finally:
-        event.remove(engine, "before_cursor_execute", note)
-    postgres = engine.dialect.name == "postgresql"
-    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
-    plans = []
-    with engine.connect() as connection:
-        for statement, parameters in seen:
-            rows = connection.exec_driver_sql(prefix + statement, parameters).all()
-            # SQLite's rows are (id, parent, notused, detail); PostgreSQL's one text column.
-            lines = [str(row[0] if postgres else row[-1]) for row in rows]
-            plans.append(lines[:PLAN_LINES_MAX])
-        connection.rollback()
+        event.remove(engine, "before_cursor_execute", explain)
     return plans
