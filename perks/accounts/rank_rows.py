@@ -1,5 +1,5 @@
 """Bulk upkeep of `topic_rank`: pause its per-row triggers inside one transaction and refresh
-the rows of the accounts that transaction wrote, with two set-based statements.
+the rows of the accounts that transaction wrote with two set-based statements; its indexes.
 
 The triggers (perks.campaigns.ranking) keep `topic_rank` in step for any writer, one account
 at a time. `perks score` rewrites every account's topics and scores in chunks, and there the
@@ -15,6 +15,10 @@ triggers paused:
 - SQLite (one writer at a time, no session settings a trigger can read): a row in
   `topic_rank_pause`, inserted and deleted inside the transaction; other connections never
   see it. A transaction that fails in between is rolled back, row and all.
+
+The table's two rank indexes are defined here too (`index_statements`; migration 0018 carries
+the same DDL frozen): a first fill writes the table without them and builds them once at the
+end (`built_after_first_fill`), and `ensure_indexes` puts back any a stopped run left out.
 
 What a row copies is the TopicRank model's columns (perks.models), which are the campaign
 rules' columns (tests/test_rank_rows.py checks the two agree).
