@@ -129,7 +129,6 @@ def column(accounts: Sequence[Mapping[str, Any]], key: str) -> Sequence[Any]:
     return [account.get(key) for account in accounts]
 
 
-
 def _numbers(values: Sequence[Any]) -> np.ndarray:
     return np.array(values, dtype=float)  # None becomes NaN
 
