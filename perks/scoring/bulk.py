@@ -1,4 +1,6 @@
-"""Bulk writes for `perks score`: one DBAPI executemany of plain tuples per statement.
+"""Bulk writes for `perks score`: plain tuples to the driver, one statement per kind of row
+(SQLite: one executemany; PostgreSQL: COPY, and for updates COPY into a temporary table and
+one UPDATE ... FROM, since an executemany there runs a statement per row).
 
 SQLAlchemy builds a parameter dict per row of an executemany (about 70 µs a row in the
 profile of a 100k-account run, more than SQLite spent on the row itself), so the score and
@@ -6,11 +8,9 @@ topic writes hand the driver tuples of already-converted values instead. Values 
 the column type would have bound: JSON as text we serialised ourselves, datetimes through
 `bind_value`.
 
-On SQLite the writes also run with a larger page cache: each score update fires the
-`topic_rank` trigger, whose two expression indexes the default 2 MB cache keeps re-reading
-(100k re-scored accounts: 35 s with the default, 13 s with 64 MB or more, same machine and
-minute).
-"""
+On SQLite the writes also run with a larger page cache: the chunk's rank rows are rewritten
+in the same transaction (perks.accounts.rank_rows), into two wide indexes the default 2 MB
+cache keeps re-reading."""
 
 from __future__ import annotations
 
